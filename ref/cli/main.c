@@ -1,0 +1,77 @@
+/*
+ * main.c -- `tpe <command> ...`: pick the kernel path, dispatch, and turn
+ * every failure into one line and an exit status.
+ */
+#include "cli.h"
+#include "cpu.h"
+#include "tpe.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TPE_VERSION "0.1.0"
+
+/* One line per command; two-word commands ("bench gemm") match two words. */
+static const tpe_command commands[] = {
+    {"cpu", tpe_cmd_cpu, "CPU features and the chosen kernel path"},
+    {"bench gemm", tpe_cmd_bench_gemm, "GFLOPS of C = A B (one thread, best of several runs)"},
+};
+
+static void usage(FILE *f)
+{
+    size_t i;
+    fprintf(f, "usage: tpe <command> [arguments] [--help]\n\n"
+               "tpe -- token probability encoding in output embeddings (Cho et al., 2024)\n"
+               "and unargmaxable tokens (Grivas et al., 2022). Commands:\n\n");
+    for (i = 0; i < sizeof commands / sizeof commands[0]; i++) fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nEvery command takes --help. TPE_SIMD=auto|scalar|avx2|neon picks the kernel path.\n");
+}
+
+int main(int argc, char **argv)
+{
+    size_t i;
+    if (argc < 2) {
+        fprintf(stderr, "tpe: no command given\n");
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("tpe %s\n", TPE_VERSION);
+        return 0;
+    }
+    for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        const char *name = commands[i].name;
+        const char *space = strchr(name, ' ');
+        int words;
+        if (space) {
+            size_t n = (size_t)(space - name);
+            if (strlen(argv[1]) != n || strncmp(argv[1], name, n) != 0) continue;
+            if (argc < 3 || strcmp(argv[2], space + 1) != 0) continue;
+            words = 2;
+        } else {
+            if (strcmp(argv[1], name) != 0) continue;
+            words = 1;
+        }
+        /* every command runs on the path TPE_SIMD asks for, or not at all */
+        if (tpe_kernels_init(NULL) != TPE_OK) {
+            fprintf(stderr, "tpe: %s: %s\n", name, tpe_errmsg());
+            return 2;
+        }
+        return commands[i].run(argc - 1 - words, argv + 1 + words);
+    }
+    /* a known first word with an unknown second word */
+    for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        const char *space = strchr(commands[i].name, ' ');
+        if (space && strncmp(argv[1], commands[i].name, (size_t)(space - commands[i].name)) == 0 &&
+            strlen(argv[1]) == (size_t)(space - commands[i].name)) {
+            fprintf(stderr, "tpe: %s: unknown subcommand '%s' (see 'tpe help')\n", argv[1], argc > 2 ? argv[2] : "");
+            return 2;
+        }
+    }
+    fprintf(stderr, "tpe: unknown command '%s' (see 'tpe help')\n", argv[1]);
+    return 2;
+}

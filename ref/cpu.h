@@ -1,0 +1,72 @@
+/*
+ * cpu.h -- what the processor can do, and the one table of kernel pointers.
+ *
+ * The probe (cpu.c) is compiled without ISA flags, so nothing in it can
+ * execute an instruction the CPU lacks. On x86-64 AVX2 is used only when
+ * cpuid reports AVX, AVX2, FMA and OSXSAVE and xgetbv says the OS saves the
+ * YMM state. On aarch64 NEON (Advanced SIMD) is architectural.
+ *
+ * TPE_SIMD=auto|scalar|avx2|neon selects the path; a path the CPU or this
+ * build cannot run is an error, never a silent fallback.
+ */
+#ifndef TPE_CPU_H
+#define TPE_CPU_H
+
+#include <stddef.h>
+
+typedef struct tpe_cpu_info {
+    const char *arch;      /* "x86_64", "aarch64", "i386", "s390x", ... */
+    int sse2, avx, avx2, fma, f16c, avx512f, os_ymm, os_zmm;
+    int neon;
+    int big_endian;
+} tpe_cpu_info;
+
+void tpe_cpu_detect(tpe_cpu_info *ci);
+
+typedef enum tpe_simd { TPE_SIMD_SCALAR = 0, TPE_SIMD_AVX2 = 1, TPE_SIMD_NEON = 2 } tpe_simd;
+
+const char *tpe_simd_name(tpe_simd s);
+/* 1 when this build contains the path and the CPU can run it. */
+int tpe_simd_available(tpe_simd s);
+
+/*
+ * GEMM micro-kernel (BLIS style), row-major C:
+ *   C[0..mr, 0..nr] = alpha * sum_p a[p*mr + i] * b[p*nr + j] + beta * C
+ * a: packed A micro-panel, kc x mr (column i of the tile is row i of A);
+ * b: packed B micro-panel, kc x nr; C has row stride ldc.
+ * beta == 0 overwrites C without reading it (C may hold NaN).
+ */
+typedef void (*tpe_sgemm_ukr)(size_t kc, float alpha, const float *a, const float *b, float beta, float *c, size_t ldc);
+typedef void (*tpe_dgemm_ukr)(size_t kc, double alpha, const double *a, const double *b, double beta, double *c, size_t ldc);
+
+typedef struct tpe_kernels {
+    tpe_simd simd;
+    const char *name;
+    /* single precision GEMM: micro-tile and cache blocking */
+    tpe_sgemm_ukr sgemm_ukr;
+    size_t s_mr, s_nr, s_mc, s_kc, s_nc;
+    /* double precision GEMM */
+    tpe_dgemm_ukr dgemm_ukr;
+    size_t d_mr, d_nr, d_mc, d_kc, d_nc;
+    /* vector kernels (each has a *_scalar twin in vec.c) */
+    float (*sdot)(const float *x, const float *y, size_t n);
+    double (*ddot)(const double *x, const double *y, size_t n);
+    void (*saxpy)(size_t n, float a, const float *x, float *y);
+    void (*daxpy)(size_t n, double a, const double *x, double *y);
+} tpe_kernels;
+
+/* Choose the path from TPE_SIMD (or `request` when not NULL). Returns
+ * TPE_OK, or TPE_EUNSUPPORTED with a message when the path cannot run. */
+int tpe_kernels_init(const char *request);
+/* The chosen table; initializes from TPE_SIMD on first use and exits with
+ * status 2 if that request cannot be honoured. */
+const tpe_kernels *tpe_kernels_get(void);
+/* The table of a given path (NULL when not available); tests use it. */
+const tpe_kernels *tpe_kernels_for(tpe_simd s);
+
+/* Number of threads for OpenMP builds (TPE_THREADS, default all); 1 otherwise.
+ * tpe_set_threads(n > 0) overrides it (benchmarks use 1); 0 restores it. */
+int tpe_threads(void);
+void tpe_set_threads(int n);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * kernels_impl.h -- the kernels behind the dispatch table (internal).
+ * Every SIMD kernel has a scalar twin with the same contract; the tests
+ * compare each against its twin.
+ */
+#ifndef TPE_KERNELS_IMPL_H
+#define TPE_KERNELS_IMPL_H
+
+#include <stddef.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define TPE_BUILD_AVX2 1
+#else
+#define TPE_BUILD_AVX2 0
+#endif
+#if defined(__aarch64__)
+#define TPE_BUILD_NEON 1
+#else
+#define TPE_BUILD_NEON 0
+#endif
+
+/* scalar (gemm.c, vec.c): any micro-tile size given at run time */
+void tpe_sgemm_ukr_ref(size_t mr, size_t nr, size_t kc, float alpha, const float *a, const float *b, float beta,
+                       float *c, size_t ldc);
+void tpe_dgemm_ukr_ref(size_t mr, size_t nr, size_t kc, double alpha, const double *a, const double *b,
+                       double beta, double *c, size_t ldc);
+void tpe_sgemm_ukr_scalar(size_t kc, float alpha, const float *a, const float *b, float beta, float *c, size_t ldc);
+void tpe_dgemm_ukr_scalar(size_t kc, double alpha, const double *a, const double *b, double beta, double *c,
+                          size_t ldc);
+#define TPE_SCALAR_SMR 4
+#define TPE_SCALAR_SNR 8
+#define TPE_SCALAR_DMR 4
+#define TPE_SCALAR_DNR 4
+
+float tpe_sdot_scalar(const float *x, const float *y, size_t n);
+double tpe_ddot_scalar(const double *x, const double *y, size_t n);
+void tpe_saxpy_scalar(size_t n, float a, const float *x, float *y);
+void tpe_daxpy_scalar(size_t n, double a, const double *x, double *y);
+
+#if TPE_BUILD_AVX2
+void tpe_sgemm_ukr_avx2(size_t kc, float alpha, const float *a, const float *b, float beta, float *c, size_t ldc);
+void tpe_dgemm_ukr_avx2(size_t kc, double alpha, const double *a, const double *b, double beta, double *c,
+                        size_t ldc);
+#define TPE_AVX2_SMR 6
+#define TPE_AVX2_SNR 16
+#define TPE_AVX2_DMR 6
+#define TPE_AVX2_DNR 8
+float tpe_sdot_avx2(const float *x, const float *y, size_t n);
+double tpe_ddot_avx2(const double *x, const double *y, size_t n);
+void tpe_saxpy_avx2(size_t n, float a, const float *x, float *y);
+void tpe_daxpy_avx2(size_t n, double a, const double *x, double *y);
+#endif
+
+#if TPE_BUILD_NEON
+void tpe_sgemm_ukr_neon(size_t kc, float alpha, const float *a, const float *b, float beta, float *c, size_t ldc);
+void tpe_dgemm_ukr_neon(size_t kc, double alpha, const double *a, const double *b, double beta, double *c,
+                        size_t ldc);
+#define TPE_NEON_SMR 8
+#define TPE_NEON_SNR 12
+#define TPE_NEON_DMR 6
+#define TPE_NEON_DNR 8
+float tpe_sdot_neon(const float *x, const float *y, size_t n);
+double tpe_ddot_neon(const double *x, const double *y, size_t n);
+void tpe_saxpy_neon(size_t n, float a, const float *x, float *y);
+void tpe_daxpy_neon(size_t n, double a, const double *x, double *y);
+#endif
+
+#endif
