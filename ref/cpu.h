@@ -53,6 +53,12 @@ typedef struct tpe_kernels {
     double (*ddot)(const double *x, const double *y, size_t n);
     void (*saxpy)(size_t n, float a, const float *x, float *y);
     void (*daxpy)(size_t n, double a, const double *x, double *y);
+    /* transformer fast-path kernels (act.h; *_scalar twins in act.c) */
+    float (*smax)(size_t n, const float *x);
+    double (*sexp_sum)(size_t n, float shift, const float *x, float *y);
+    void (*sgelu_tanh)(size_t n, float *x);
+    void (*acc_f64)(size_t n, double a, const float *x, double *acc);
+    void (*sscal)(size_t n, float a, float *x);
 } tpe_kernels;
 
 /* Choose the path from TPE_SIMD (or `request` when not NULL). Returns

@@ -15,6 +15,7 @@
 static const tpe_command commands[] = {
     {"cpu", tpe_cmd_cpu, "CPU features and the chosen kernel path"},
     {"bench gemm", tpe_cmd_bench_gemm, "GFLOPS of C = A B (one thread, best of several runs)"},
+    {"logits", tpe_cmd_logits, "one forward pass of a GPT-2 / GPT-NeoX / GPT-J model: logits (T, V)"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,21 @@
+/*
+ * runtime_cli.h -- helpers shared by the model commands (logits, probe,
+ * generate, trace, bench forward): token id lists and model loading.
+ */
+#ifndef TPE_RUNTIME_CLI_H
+#define TPE_RUNTIME_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* Parse "i0 i1 ..." (spaces, tabs or commas between non-negative integers).
+ * *ids is malloc'd. Returns TPE_OK or an error naming the bad word. */
+int tpe_parse_ids(const char *s, const char *what, int32_t **ids, size_t *n);
+/* Load a model directory with the default options (errors say which). */
+int tpe_cli_load_model(const char *dir, tpe_model **m);
+/* "f32" -> 0, "f64" -> 1, else -1 */
+int tpe_cli_precision(const char *s);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * probe.c -- accumulating alpha (probe.h) over windows of tokens.
+ *
+ * Float path: the fast forward pass gives the final hidden states of a
+ * window; the head is applied to LOGIT_ROWS positions at a time, and each
+ * row's softmax is taken with the table's kernels:
+ *     m = max_v l_v,   e_v = exp(l_v - m),   Z = sum_v e_v (in double),
+ *     sum_v += e_v / Z   (in double).
+ * Double path: the scalar reference pass and the same steps in double.
+ */
+#include "probe.h"
+#include "cpu.h"
+#include "tpe.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOGIT_ROWS 256
+
+struct tpe_probe {
+    const tpe_model *m;
+    size_t window;
+    int f64;
+    tpe_runtime *rt;
+    float *hidden;     /* (window, C)          */
+    float *logits;     /* (LOGIT_ROWS, V)      */
+    double *hidden64;  /* (window, C)          */
+    double *E64;       /* (V, C) double path   */
+    double *b64;       /* (V) or NULL          */
+    double *row64;     /* (V)                  */
+    double *sum;       /* (V) sum of p_{s,t}   */
+    size_t positions;
+    tpe_hidden_sink sink;
+    void *sink_ctx;
+};
+
+void tpe_probe_free(tpe_probe *p)
+{
+    if (!p) return;
+    tpe_runtime_free(p->rt);
+    tpe_free(p->hidden);
+    tpe_free(p->logits);
+    tpe_free(p->hidden64);
+    tpe_free(p->E64);
+    tpe_free(p->b64);
+    tpe_free(p->row64);
+    tpe_free(p->sum);
+    free(p);
+}
+
+int tpe_probe_new(const tpe_model *m, size_t window, int f64, tpe_probe **out)
+{
+    size_t C = m->cfg.d_model, V = m->cfg.n_vocab;
+    tpe_probe *p;
+    int rc = TPE_OK;
+    *out = NULL;
+    if (window == 0 || window > m->cfg.n_ctx)
+        return tpe_error(TPE_EINVAL, "window of %zu tokens (the model has %zu positions)", window, m->cfg.n_ctx);
+    p = calloc(1, sizeof *p);
+    if (!p) return tpe_error(TPE_ENOMEM, "out of memory");
+    p->m = m;
+    p->window = window;
+    p->f64 = f64;
+    p->sum = tpe_calloc_array(V, sizeof *p->sum, "alpha");
+    if (!p->sum) rc = TPE_ENOMEM;
+    if (!rc && !f64) {
+        rc = tpe_runtime_new(m, window, 0, &p->rt);
+        if (!rc) {
+            p->hidden = tpe_alloc_array(window * C, sizeof *p->hidden, "hidden states");
+            p->logits = tpe_alloc_array((window < LOGIT_ROWS ? window : LOGIT_ROWS) * V, sizeof *p->logits, "logits");
+            if (!p->hidden || !p->logits) rc = TPE_ENOMEM;
+        }
+    } else if (!rc) {
+        const tpe_weight *b = tpe_model_head_bias(m);
+        p->hidden64 = tpe_alloc_array(window * C, sizeof *p->hidden64, "hidden states");
+        p->E64 = tpe_alloc_array(V * C, sizeof *p->E64, "output embedding (double)");
+        p->row64 = tpe_alloc_array(V, sizeof *p->row64, "logits row");
+        if (b) p->b64 = tpe_alloc_array(V, sizeof *p->b64, "output bias");
+        if (!p->hidden64 || !p->E64 || !p->row64 || (b && !p->b64)) rc = TPE_ENOMEM;
+        if (!rc) rc = tpe_weight_to_f64(tpe_model_output_embedding(m), p->E64);
+        if (!rc && b) rc = tpe_weight_to_f64(b, p->b64);
+    }
+    if (rc) {
+        tpe_probe_free(p);
+        return rc;
+    }
+    *out = p;
+    return TPE_OK;
+}
+
+void tpe_probe_set_hidden_sink(tpe_probe *p, tpe_hidden_sink fn, void *ctx)
+{
+    p->sink = fn;
+    p->sink_ctx = ctx;
+}
+
+static int window_f32(tpe_probe *p, const int32_t *ids, size_t T)
+{
+    const tpe_kernels *k = tpe_kernels_get();
+    size_t V = p->m->cfg.n_vocab, C = p->m->cfg.d_model, r0, t;
+    int rc = tpe_forward(p->rt, ids, T, p->hidden, NULL);
+    if (rc) return rc;
+    for (r0 = 0; r0 < T; r0 += LOGIT_ROWS) {
+        size_t nr = T - r0 < LOGIT_ROWS ? T - r0 : LOGIT_ROWS;
+        if ((rc = tpe_forward_logits(p->rt, p->hidden + r0 * C, nr, p->logits))) return rc;
+        for (t = 0; t < nr; t++) {
+            float *row = p->logits + t * V;
+            float mx = k->smax(V, row);
+            double z = k->sexp_sum(V, mx, row, row);
+            k->acc_f64(V, 1.0 / z, row, p->sum);
+        }
+    }
+    return TPE_OK;
+}
+
+static int window_f64(tpe_probe *p, const int32_t *ids, size_t T)
+{
+    size_t V = p->m->cfg.n_vocab, C = p->m->cfg.d_model, t, v, c;
+    int rc = tpe_forward_ref(p->m, ids, T, p->hidden64, NULL, NULL);
+    if (rc) return rc;
+    for (t = 0; t < T; t++) {
+        const double *h = p->hidden64 + t * C;
+        double mx = -INFINITY, z = 0.0;
+        for (v = 0; v < V; v++) {
+            double s = 0.0;
+            for (c = 0; c < C; c++) s += p->E64[v * C + c] * h[c];
+            p->row64[v] = p->b64 ? s + p->b64[v] : s;
+            if (p->row64[v] > mx) mx = p->row64[v];
+        }
+        for (v = 0; v < V; v++) {
+            p->row64[v] = exp(p->row64[v] - mx);
+            z += p->row64[v];
+        }
+        for (v = 0; v < V; v++) p->sum[v] += p->row64[v] / z;
+    }
+    return TPE_OK;
+}
+
+int tpe_probe_window(tpe_probe *p, size_t sample, size_t pos0, const int32_t *ids, size_t T)
+{
+    int rc;
+    if (T == 0) return TPE_OK;
+    if (T > p->window) return tpe_error(TPE_EINVAL, "a window of %zu tokens exceeds %zu", T, p->window);
+    rc = p->f64 ? window_f64(p, ids, T) : window_f32(p, ids, T);
+    if (rc) return tpe_error_prefix(rc, "sample %zu, tokens %zu..%zu: ", sample, pos0, pos0 + T - 1);
+    p->positions += T;
+    if (p->sink) rc = p->sink(p->sink_ctx, sample, pos0, ids, p->hidden, p->hidden64, T, p->m->cfg.d_model);
+    return rc;
+}
+
+int tpe_probe_sample(tpe_probe *p, size_t sample, const int32_t *ids, size_t n)
+{
+    size_t at;
+    int rc;
+    for (at = 0; at < n; at += p->window) {
+        size_t T = n - at < p->window ? n - at : p->window;
+        if ((rc = tpe_probe_window(p, sample, at, ids + at, T))) return rc;
+    }
+    return TPE_OK;
+}
+
+size_t tpe_probe_positions(const tpe_probe *p) { return p->positions; }
+
+int tpe_probe_alpha(const tpe_probe *p, double *alpha)
+{
+    size_t V = p->m->cfg.n_vocab, v;
+    if (!p->positions) return tpe_error(TPE_EINVAL, "no tokens were probed (empty dataset?)");
+    for (v = 0; v < V; v++) alpha[v] = p->sum[v] / (double)p->positions;
+    return TPE_OK;
+}
