@@ -6,6 +6,7 @@
 #include "model.h"
 #include "io.h"
 #include "json.h"
+#include "outdir.h"
 #include "platform.h"
 #include "tpe.h"
 
@@ -403,31 +404,6 @@ static int bind(binder *b, const char *suffix, int exact, tpe_weight *w, size_t 
     return TPE_OK;
 }
 
-static int bind_linear(binder *b, const char *stem, tpe_linear *l, size_t in, size_t out, int in_out, int bias)
-{
-    char name[160];
-    int rc;
-    if (snprintf(name, sizeof name, "%s.weight", stem) >= (int)sizeof name) return tpe_error(TPE_EINVAL, "name too long");
-    rc = in_out ? bind(b, name, 0, &l->w, in, out, 1) : bind(b, name, 0, &l->w, out, in, 1);
-    if (rc) return rc;
-    if (snprintf(name, sizeof name, "%s.bias", stem) >= (int)sizeof name) return tpe_error(TPE_EINVAL, "name too long");
-    if (bias && (rc = bind(b, name, 0, &l->b, 0, out, 1))) return rc;
-    l->in = in;
-    l->out = out;
-    l->w_in_out = in_out;
-    return TPE_OK;
-}
-
-static int bind_norm(binder *b, const char *stem, tpe_weight *w, tpe_weight *bias, size_t C)
-{
-    char name[160];
-    int rc;
-    if (snprintf(name, sizeof name, "%s.weight", stem) >= (int)sizeof name) return tpe_error(TPE_EINVAL, "name too long");
-    if ((rc = bind(b, name, 0, w, 0, C, 1))) return rc;
-    if (snprintf(name, sizeof name, "%s.bias", stem) >= (int)sizeof name) return tpe_error(TPE_EINVAL, "name too long");
-    return bind(b, name, 0, bias, 0, C, 1);
-}
-
 /* Buffers some checkpoints carry that are not weights (causal masks, the
  * rotary inverse frequencies): ignored. */
 static int ignored_buffer(const char *name)
@@ -442,85 +418,143 @@ static int ignored_buffer(const char *name)
     return 0;
 }
 
+/* The checkpoint's tensors for a config: one table for loading, writing
+ * random models and checking names. */
+static size_t add_spec(tpe_wspec *s, size_t n, const char *name, int exact, size_t rows, size_t cols, char kind, tpe_weight *slot)
+{
+    if (s) {
+        snprintf(s[n].name, sizeof s[n].name, "%s", name);
+        s[n].exact = exact;
+        s[n].rows = rows;
+        s[n].cols = cols;
+        s[n].kind = kind;
+        s[n].slot = slot;
+    }
+    return n + 1;
+}
+
+#define SLOT(field) (m ? &(field) : NULL)
+
+size_t tpe_weight_specs(tpe_model *m, const tpe_model_config *c, tpe_wspec *s)
+{
+    size_t C = c->d_model, F = c->d_ff, V = c->n_vocab, l, n = 0;
+    char nm[96];
+    int neox = c->arch == TPE_ARCH_NEOX, gpt2 = c->arch == TPE_ARCH_GPT2;
+    n = add_spec(s, n, neox ? "embed_in.weight" : "wte.weight", 0, V, C, 'w', SLOT(m->wte));
+    if (gpt2) n = add_spec(s, n, "wpe.weight", 0, c->n_ctx, C, 'w', SLOT(m->wpe));
+    for (l = 0; l < c->n_layer; l++) {
+        tpe_layer *L = m ? &m->layers[l] : NULL;
+#define LS(field) (L ? &(L->field) : NULL)
+#define ADD(fmt, rows, cols, kind, slot)                                                                              \
+    do {                                                                                                              \
+        snprintf(nm, sizeof nm, fmt, l);                                                                              \
+        n = add_spec(s, n, nm, 0, rows, cols, kind, slot);                                                            \
+    } while (0)
+        switch (c->arch) {
+        case TPE_ARCH_GPT2: /* Conv1D weights are (in, out) */
+            ADD("h.%zu.ln_1.weight", 0, C, 'g', LS(ln1_w));
+            ADD("h.%zu.ln_1.bias", 0, C, 'b', LS(ln1_b));
+            ADD("h.%zu.attn.c_attn.weight", C, 3 * C, 'w', LS(qkv.w));
+            ADD("h.%zu.attn.c_attn.bias", 0, 3 * C, 'b', LS(qkv.b));
+            ADD("h.%zu.attn.c_proj.weight", C, C, 'w', LS(attn_out.w));
+            ADD("h.%zu.attn.c_proj.bias", 0, C, 'b', LS(attn_out.b));
+            ADD("h.%zu.ln_2.weight", 0, C, 'g', LS(ln2_w));
+            ADD("h.%zu.ln_2.bias", 0, C, 'b', LS(ln2_b));
+            ADD("h.%zu.mlp.c_fc.weight", C, F, 'w', LS(fc_in.w));
+            ADD("h.%zu.mlp.c_fc.bias", 0, F, 'b', LS(fc_in.b));
+            ADD("h.%zu.mlp.c_proj.weight", F, C, 'w', LS(fc_out.w));
+            ADD("h.%zu.mlp.c_proj.bias", 0, C, 'b', LS(fc_out.b));
+            break;
+        case TPE_ARCH_NEOX: /* nn.Linear weights are (out, in) */
+            ADD("layers.%zu.input_layernorm.weight", 0, C, 'g', LS(ln1_w));
+            ADD("layers.%zu.input_layernorm.bias", 0, C, 'b', LS(ln1_b));
+            ADD("layers.%zu.post_attention_layernorm.weight", 0, C, 'g', LS(ln2_w));
+            ADD("layers.%zu.post_attention_layernorm.bias", 0, C, 'b', LS(ln2_b));
+            ADD("layers.%zu.attention.query_key_value.weight", 3 * C, C, 'w', LS(qkv.w));
+            ADD("layers.%zu.attention.query_key_value.bias", 0, 3 * C, 'b', LS(qkv.b));
+            ADD("layers.%zu.attention.dense.weight", C, C, 'w', LS(attn_out.w));
+            ADD("layers.%zu.attention.dense.bias", 0, C, 'b', LS(attn_out.b));
+            ADD("layers.%zu.mlp.dense_h_to_4h.weight", F, C, 'w', LS(fc_in.w));
+            ADD("layers.%zu.mlp.dense_h_to_4h.bias", 0, F, 'b', LS(fc_in.b));
+            ADD("layers.%zu.mlp.dense_4h_to_h.weight", C, F, 'w', LS(fc_out.w));
+            ADD("layers.%zu.mlp.dense_4h_to_h.bias", 0, C, 'b', LS(fc_out.b));
+            break;
+        case TPE_ARCH_GPTJ:
+            ADD("h.%zu.ln_1.weight", 0, C, 'g', LS(ln1_w));
+            ADD("h.%zu.ln_1.bias", 0, C, 'b', LS(ln1_b));
+            ADD("h.%zu.attn.q_proj.weight", C, C, 'w', LS(q.w));
+            ADD("h.%zu.attn.k_proj.weight", C, C, 'w', LS(k.w));
+            ADD("h.%zu.attn.v_proj.weight", C, C, 'w', LS(v.w));
+            ADD("h.%zu.attn.out_proj.weight", C, C, 'w', LS(attn_out.w));
+            ADD("h.%zu.mlp.fc_in.weight", F, C, 'w', LS(fc_in.w));
+            ADD("h.%zu.mlp.fc_in.bias", 0, F, 'b', LS(fc_in.b));
+            ADD("h.%zu.mlp.fc_out.weight", C, F, 'w', LS(fc_out.w));
+            ADD("h.%zu.mlp.fc_out.bias", 0, C, 'b', LS(fc_out.b));
+            break;
+        }
+#undef ADD
+#undef LS
+    }
+    n = add_spec(s, n, neox ? "final_layer_norm.weight" : "ln_f.weight", 0, 0, C, 'g', SLOT(m->lnf_w));
+    n = add_spec(s, n, neox ? "final_layer_norm.bias" : "ln_f.bias", 0, 0, C, 'b', SLOT(m->lnf_b));
+    /* the head: unprefixed; absent when tied */
+    n = add_spec(s, n, neox ? "embed_out.weight" : "lm_head.weight", 1, V, C, 'h', SLOT(m->head_w));
+    if (c->head_bias) n = add_spec(s, n, "lm_head.bias", 1, 0, V, 'b', SLOT(m->head_b));
+    return n;
+}
+
+#undef SLOT
+
+static void set_linear_shapes(tpe_model *m)
+{
+    const tpe_model_config *c = &m->cfg;
+    size_t C = c->d_model, F = c->d_ff, l;
+    int in_out = c->arch == TPE_ARCH_GPT2;
+    for (l = 0; l < c->n_layer; l++) {
+        tpe_layer *L = &m->layers[l];
+        tpe_linear *lin[7];
+        size_t ins[7], outs[7], i;
+        lin[0] = &L->qkv, ins[0] = C, outs[0] = 3 * C;
+        lin[1] = &L->q, ins[1] = C, outs[1] = C;
+        lin[2] = &L->k, ins[2] = C, outs[2] = C;
+        lin[3] = &L->v, ins[3] = C, outs[3] = C;
+        lin[4] = &L->attn_out, ins[4] = C, outs[4] = C;
+        lin[5] = &L->fc_in, ins[5] = C, outs[5] = F;
+        lin[6] = &L->fc_out, ins[6] = F, outs[6] = C;
+        for (i = 0; i < 7; i++) {
+            lin[i]->in = ins[i];
+            lin[i]->out = outs[i];
+            lin[i]->w_in_out = in_out;
+        }
+    }
+}
+
 static int bind_all(tpe_model *m, binder *b)
 {
     const tpe_model_config *c = &m->cfg;
-    size_t C = c->d_model, F = c->d_ff, V = c->n_vocab, l;
-    char s[160];
-    int rc;
-    if (c->arch == TPE_ARCH_NEOX) {
-        if ((rc = bind(b, "embed_in.weight", 0, &m->wte, V, C, 1))) return rc;
-        if ((rc = bind_norm(b, "final_layer_norm", &m->lnf_w, &m->lnf_b, C))) return rc;
-    } else {
-        if ((rc = bind(b, "wte.weight", 0, &m->wte, V, C, 1))) return rc;
-        if ((rc = bind_norm(b, "ln_f", &m->lnf_w, &m->lnf_b, C))) return rc;
-        if (c->arch == TPE_ARCH_GPT2 && (rc = bind(b, "wpe.weight", 0, &m->wpe, c->n_ctx, C, 1))) return rc;
-    }
-    for (l = 0; l < c->n_layer; l++) {
-        tpe_layer *L = &m->layers[l];
-        switch (c->arch) {
-        case TPE_ARCH_GPT2:
-            snprintf(s, sizeof s, "h.%zu.ln_1", l);
-            if ((rc = bind_norm(b, s, &L->ln1_w, &L->ln1_b, C))) return rc;
-            snprintf(s, sizeof s, "h.%zu.ln_2", l);
-            if ((rc = bind_norm(b, s, &L->ln2_w, &L->ln2_b, C))) return rc;
-            snprintf(s, sizeof s, "h.%zu.attn.c_attn", l);
-            if ((rc = bind_linear(b, s, &L->qkv, C, 3 * C, 1, 1))) return rc;
-            snprintf(s, sizeof s, "h.%zu.attn.c_proj", l);
-            if ((rc = bind_linear(b, s, &L->attn_out, C, C, 1, 1))) return rc;
-            snprintf(s, sizeof s, "h.%zu.mlp.c_fc", l);
-            if ((rc = bind_linear(b, s, &L->fc_in, C, F, 1, 1))) return rc;
-            snprintf(s, sizeof s, "h.%zu.mlp.c_proj", l);
-            if ((rc = bind_linear(b, s, &L->fc_out, F, C, 1, 1))) return rc;
-            break;
-        case TPE_ARCH_NEOX:
-            snprintf(s, sizeof s, "layers.%zu.input_layernorm", l);
-            if ((rc = bind_norm(b, s, &L->ln1_w, &L->ln1_b, C))) return rc;
-            snprintf(s, sizeof s, "layers.%zu.post_attention_layernorm", l);
-            if ((rc = bind_norm(b, s, &L->ln2_w, &L->ln2_b, C))) return rc;
-            snprintf(s, sizeof s, "layers.%zu.attention.query_key_value", l);
-            if ((rc = bind_linear(b, s, &L->qkv, C, 3 * C, 0, 1))) return rc;
-            snprintf(s, sizeof s, "layers.%zu.attention.dense", l);
-            if ((rc = bind_linear(b, s, &L->attn_out, C, C, 0, 1))) return rc;
-            snprintf(s, sizeof s, "layers.%zu.mlp.dense_h_to_4h", l);
-            if ((rc = bind_linear(b, s, &L->fc_in, C, F, 0, 1))) return rc;
-            snprintf(s, sizeof s, "layers.%zu.mlp.dense_4h_to_h", l);
-            if ((rc = bind_linear(b, s, &L->fc_out, F, C, 0, 1))) return rc;
-            break;
-        case TPE_ARCH_GPTJ:
-            snprintf(s, sizeof s, "h.%zu.ln_1", l);
-            if ((rc = bind_norm(b, s, &L->ln1_w, &L->ln1_b, C))) return rc;
-            snprintf(s, sizeof s, "h.%zu.attn.q_proj", l);
-            if ((rc = bind_linear(b, s, &L->q, C, C, 0, 0))) return rc;
-            snprintf(s, sizeof s, "h.%zu.attn.k_proj", l);
-            if ((rc = bind_linear(b, s, &L->k, C, C, 0, 0))) return rc;
-            snprintf(s, sizeof s, "h.%zu.attn.v_proj", l);
-            if ((rc = bind_linear(b, s, &L->v, C, C, 0, 0))) return rc;
-            snprintf(s, sizeof s, "h.%zu.attn.out_proj", l);
-            if ((rc = bind_linear(b, s, &L->attn_out, C, C, 0, 0))) return rc;
-            snprintf(s, sizeof s, "h.%zu.mlp.fc_in", l);
-            if ((rc = bind_linear(b, s, &L->fc_in, C, F, 0, 1))) return rc;
-            snprintf(s, sizeof s, "h.%zu.mlp.fc_out", l);
-            if ((rc = bind_linear(b, s, &L->fc_out, F, C, 0, 1))) return rc;
-            break;
-        }
-    }
-    /* the head */
-    {
-        const char *hname = c->arch == TPE_ARCH_NEOX ? "embed_out.weight" : "lm_head.weight";
+    size_t n = tpe_weight_specs(NULL, c, NULL), i;
+    tpe_wspec *specs = malloc(n * sizeof *specs);
+    int rc = TPE_OK;
+    if (!specs) return tpe_error(TPE_ENOMEM, "out of memory");
+    tpe_weight_specs(m, c, specs);
+    set_linear_shapes(m);
+    for (i = 0; i < n && !rc; i++) {
+        const tpe_wspec *sp = &specs[i];
         tpe_weight stored;
-        if ((rc = bind(b, hname, 1, &stored, V, C, !c->tied))) return rc;
-        if (c->tied) {
-            if (stored.raw && (stored.dtype != m->wte.dtype ||
-                               memcmp(stored.raw, m->wte.raw, V * C * elem_size(stored.dtype)) != 0))
-                return tpe_error(TPE_EFORMAT, "%s: '%s' differs from '%s' but tie_word_embeddings is true", m->dir, hname, m->wte.name);
-            m->head_w = m->wte;
-        } else {
-            m->head_w = stored;
+        if (sp->kind != 'h') {
+            rc = bind(b, sp->name, sp->exact, sp->slot, sp->rows, sp->cols, 1);
+            continue;
         }
-        if (c->head_bias && (rc = bind(b, "lm_head.bias", 1, &m->head_b, 0, V, 1))) return rc;
+        /* the head: stored unless tied; when tied and stored anyway, it must
+         * be the embedding itself */
+        if ((rc = bind(b, sp->name, 1, &stored, sp->rows, sp->cols, !c->tied))) break;
+        if (!c->tied) m->head_w = stored;
+        else if (stored.raw && (stored.dtype != m->wte.dtype ||
+                                memcmp(stored.raw, m->wte.raw, sp->rows * sp->cols * elem_size(stored.dtype)) != 0))
+            rc = tpe_error(TPE_EFORMAT, "%s: '%s' differs from '%s' but tie_word_embeddings is true", m->dir, sp->name, m->wte.name);
     }
-    return TPE_OK;
+    free(specs);
+    return rc;
 }
 
 /* every weight of the model, for loops over all of them (head_w excluded
@@ -712,29 +746,7 @@ static int make_owned(tpe_weight *w, const char *name, const double *x, size_t r
     memset(w, 0, sizeof *w);
     raw = tpe_alloc_array(n ? n : 1, esz, name);
     if (!raw) return TPE_ENOMEM;
-    for (i = 0; i < n; i++) {
-        switch (store) {
-        case TPE_F64: {
-            uint64_t u;
-            memcpy(&u, &x[i], sizeof u);
-            tpe_store_le64(raw + 8 * i, u);
-            break;
-        }
-        case TPE_F32: {
-            float f = (float)x[i];
-            uint32_t u;
-            memcpy(&u, &f, sizeof u);
-            tpe_store_le32(raw + 4 * i, u);
-            break;
-        }
-        default: {
-            uint16_t h = store == TPE_F16 ? tpe_f32_to_f16((float)x[i]) : tpe_f32_to_bf16((float)x[i]);
-            raw[2 * i] = (unsigned char)(h & 0xff);
-            raw[2 * i + 1] = (unsigned char)(h >> 8);
-            break;
-        }
-        }
-    }
+    tpe_st_encode(store, x, n, raw);
     w->name = name;
     w->dtype = store;
     w->ndim = rows > 1 ? 2 : 1;
@@ -862,51 +874,27 @@ static int copy_file(const char *from, const char *to)
     return tpe_out_commit(&o);
 }
 
-static void remove_tree_flat(const char *dir)
-{
-    char **names;
-    size_t n, i;
-    if (tpe_list_dir(dir, &names, &n) == TPE_OK) {
-        for (i = 0; i < n; i++) {
-            char *p = tpe_path_join(dir, names[i]);
-            if (p) remove(p);
-            free(p);
-        }
-        tpe_free_names(names, n);
-    }
-    remove(dir);
-}
-
 int tpe_model_save(const tpe_model *m, const char *dir)
 {
     static const char *const tokenizer_files[] = {"vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
                                                   "special_tokens_map.json", "generation_config.json"};
     const tpe_model_config *c = &m->cfg;
-    size_t cap = 8 + TPE_MAX_WEIGHTS_PER_LAYER * c->n_layer, n = 0, i, tl = strlen(dir) + 40;
+    size_t cap = 8 + TPE_MAX_WEIGHTS_PER_LAYER * c->n_layer, n = 0, i;
     tpe_st_entry *e = NULL;
-    char **names = NULL, *tmp = NULL, *p = NULL;
+    char **names = NULL, *p = NULL;
     tpe_weight **ws = NULL;
+    tpe_outdir od;
     int rc = TPE_OK;
     const char *prefix = c->arch == TPE_ARCH_NEOX ? "gpt_neox." : "transformer.";
 
-    if (tpe_is_dir(dir)) {
-        char **ex;
-        size_t nex;
-        if ((rc = tpe_list_dir(dir, &ex, &nex))) return rc;
-        tpe_free_names(ex, nex);
-        if (nex) return tpe_error(TPE_EIO, "%s: already exists and is not empty; choose a new directory", dir);
-    } else if (tpe_is_file(dir)) {
-        return tpe_error(TPE_EIO, "%s: exists and is a file", dir);
-    }
     ws = malloc(cap * sizeof *ws);
     e = calloc(cap, sizeof *e);
     names = calloc(cap, sizeof *names);
-    tmp = malloc(tl);
-    if (!ws || !e || !names || !tmp) {
+    if (!ws || !e || !names) {
         rc = tpe_error(TPE_ENOMEM, "out of memory");
         goto done;
     }
-    /* the canonical name of every weight: prefix + name without any prefix */
+    /* the canonical name of every weight: prefix + its name without a prefix */
     n = list_weights((tpe_model *)(uintptr_t)m, ws, cap);
     for (i = 0; i < n; i++) {
         const tpe_weight *w = ws[i];
@@ -925,39 +913,28 @@ int tpe_model_save(const tpe_model *m, const char *dir)
         e[i].name = names[i];
         e[i].dtype = w->dtype;
         e[i].ndim = w->ndim;
-        if (e[i].ndim == 1) e[i].shape[0] = w->cols;
+        if (w->ndim == 1) e[i].shape[0] = w->cols;
         else e[i].shape[0] = w->rows, e[i].shape[1] = w->cols;
         e[i].data = w->raw;
         e[i].data_is_le = 1;
     }
-    snprintf(tmp, tl, "%s.tmp.%ld", dir, tpe_process_id());
-    if ((rc = tpe_mkdir(tmp))) goto done;
-    if (!(p = tpe_path_join(tmp, "config.json"))) {
-        rc = TPE_ENOMEM;
-        goto cleanup;
-    }
-    if ((rc = write_config(m, p))) goto cleanup;
+    if ((rc = tpe_outdir_open(&od, dir))) goto done;
+    if (!(p = tpe_outdir_file(&od, "config.json")) || (rc = write_config(m, p))) goto abort;
     free(p);
-    if (!(p = tpe_path_join(tmp, "model.safetensors"))) {
-        rc = TPE_ENOMEM;
-        goto cleanup;
-    }
-    if ((rc = tpe_st_write(p, e, n))) goto cleanup;
+    if (!(p = tpe_outdir_file(&od, "model.safetensors")) || (rc = tpe_st_write(p, e, n))) goto abort;
     for (i = 0; i < sizeof tokenizer_files / sizeof tokenizer_files[0]; i++) {
-        char *from = tpe_path_join(m->dir, tokenizer_files[i]), *to = tpe_path_join(tmp, tokenizer_files[i]);
+        char *from = tpe_path_join(m->dir, tokenizer_files[i]), *to = tpe_outdir_file(&od, tokenizer_files[i]);
         if (!from || !to) rc = TPE_ENOMEM;
         else if (tpe_is_file(from)) rc = copy_file(from, to);
         free(from);
         free(to);
-        if (rc) goto cleanup;
+        if (rc) goto abort;
     }
-    if (rename(tmp, dir) != 0) {
-        rc = tpe_error(TPE_EIO, "%s: cannot rename %s into place", dir, tmp);
-        goto cleanup;
-    }
+    rc = tpe_outdir_commit(&od);
     goto done;
-cleanup:
-    remove_tree_flat(tmp);
+abort:
+    if (!rc) rc = TPE_ENOMEM;
+    tpe_outdir_abort(&od);
 done:
     free(p);
     if (names)
@@ -965,6 +942,5 @@ done:
     free(names);
     free(e);
     free(ws);
-    free(tmp);
     return rc;
 }

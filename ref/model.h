@@ -187,6 +187,39 @@ int tpe_model_set_input_embedding(tpe_model *m, const double *E, tpe_dtype store
  * whole or nothing. DIR must not exist (or be an empty directory). */
 int tpe_model_save(const tpe_model *m, const char *dir);
 
+/* The checkpoint tensors a config calls for (names without the
+ * "transformer." / "gpt_neox." prefix, except the head's, which is exact).
+ * kind: 'w' matrix, 'h' head matrix (absent when tied), 'g' norm gain,
+ * 'b' bias or norm shift. rows 0: a vector of cols. With m, slot points at
+ * the model's field; s NULL just counts. Returns the count. */
+typedef struct tpe_wspec {
+    char name[96];
+    int exact;
+    size_t rows, cols;
+    char kind;
+    tpe_weight *slot;
+} tpe_wspec;
+size_t tpe_weight_specs(tpe_model *m, const tpe_model_config *c, tpe_wspec *s);
+
+/* ---- random models (model_random.c) ---------------------------------------- */
+typedef struct tpe_random_spec {
+    tpe_arch arch;
+    size_t n_vocab, n_ctx, d_model, n_layer, n_head, d_ff;
+    double rotary_pct;       /* GPT-NeoX                                  */
+    size_t rotary_dim;       /* GPT-J                                     */
+    double rotary_base;      /* GPT-NeoX                                  */
+    int parallel_residual;   /* GPT-NeoX                                  */
+    int tied;
+    const char *act;         /* NULL: gelu_new (GPT-2, GPT-J), gelu (NeoX) */
+    tpe_dtype dtype;         /* storage: F32, F16, BF16 or F64            */
+    uint64_t seed;
+    double scale;            /* standard deviation of the weights         */
+} tpe_random_spec;
+/* GPT-2-124M shapes (V 50257, P 1024, C 768, 12 layers, 12 heads, F 3072). */
+void tpe_random_spec_default(tpe_random_spec *r, tpe_arch arch);
+/* Write config.json + model.safetensors to a new directory (whole or nothing). */
+int tpe_random_model_write(const tpe_random_spec *r, const char *dir);
+
 /* Check token ids: 0 <= id < V and 1 <= n <= P - pos0. */
 int tpe_model_check_ids(const tpe_model *m, const int32_t *ids, size_t n, size_t pos0);
 
@@ -220,7 +253,9 @@ size_t tpe_runtime_pos(const tpe_runtime *rt);
 /* Forward T tokens: hidden (T, C) after the final norm. Without a cache the
  * tokens are positions 0..T-1; with one they continue the cached sequence. */
 int tpe_forward(tpe_runtime *rt, const int32_t *ids, size_t T, float *hidden, const tpe_trace *trace);
-/* logits (T, V) = hidden E^(o)T + b, float. */
+/* logits (T, V) = hidden E^(o)T + b, float. The hidden states were checked
+ * finite by tpe_forward and the weights at load; callers that need it check
+ * the logits (a product of finite floats can still overflow). */
 int tpe_forward_logits(tpe_runtime *rt, const float *hidden, size_t T, float *logits);
 
 #endif

@@ -108,6 +108,9 @@ static int window_f32(tpe_probe *p, const int32_t *ids, size_t T)
             float *row = p->logits + t * V;
             float mx = k->smax(V, row);
             double z = k->sexp_sum(V, mx, row, row);
+            /* an infinite or NaN logit makes mx or z non-finite */
+            if (!isfinite(mx) || !isfinite(z))
+                return tpe_error(TPE_ENUMERIC, "position %zu: the logits are not finite", r0 + t);
             k->acc_f64(V, 1.0 / z, row, p->sum);
         }
     }

@@ -7,6 +7,7 @@
 #include "json.h"
 #include "tpe.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -506,6 +507,47 @@ void tpe_st_to_f64(tpe_dtype t, const unsigned char *data, size_t first, size_t 
         return;
     }
     for (i = 0; i < count; i++) out[i] = tpe_st_elem_f64(t, data, first + i);
+}
+
+void tpe_st_encode(tpe_dtype t, const double *x, size_t n, unsigned char *out)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        switch (t) {
+        case TPE_F64: {
+            uint64_t u;
+            memcpy(&u, &x[i], sizeof u);
+            tpe_store_le64(out + 8 * i, u);
+            break;
+        }
+        case TPE_F32: {
+            float f = (float)x[i];
+            uint32_t u;
+            memcpy(&u, &f, sizeof u);
+            tpe_store_le32(out + 4 * i, u);
+            break;
+        }
+        case TPE_F16:
+        case TPE_BF16: {
+            /* double -> float rounded to odd, then to half / bfloat16 to
+             * nearest even: one correct rounding (round-to-odd with two or
+             * more spare bits avoids the double-rounding error) */
+            float f = (float)x[i];
+            uint32_t u;
+            if ((double)f != x[i] && isfinite(f)) {
+                if (fabs((double)f) > fabs(x[i])) f = nextafterf(f, 0.0f);
+                memcpy(&u, &f, sizeof u);
+                u |= 1u;
+                memcpy(&f, &u, sizeof f);
+            }
+            uint16_t h = t == TPE_F16 ? tpe_f32_to_f16(f) : tpe_f32_to_bf16(f);
+            out[2 * i] = (unsigned char)(h & 0xff);
+            out[2 * i + 1] = (unsigned char)(h >> 8);
+            break;
+        }
+        default: break;
+        }
+    }
 }
 
 /* ---- writer ------------------------------------------------------------- */

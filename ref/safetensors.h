@@ -84,6 +84,10 @@ double tpe_st_elem_f64(tpe_dtype t, const unsigned char *data, size_t i);
 void tpe_st_to_f32(tpe_dtype t, const unsigned char *data, size_t first, size_t count, float *out);
 void tpe_st_to_f64(tpe_dtype t, const unsigned char *data, size_t first, size_t count, double *out);
 
+/* Encode n doubles as little-endian F16, BF16, F32 or F64 (rounding to
+ * nearest even where narrower) into out (n * element size bytes). */
+void tpe_st_encode(tpe_dtype t, const double *x, size_t n, unsigned char *out);
+
 /* ---- writer ------------------------------------------------------------- */
 typedef struct tpe_st_entry {
     const char *name;

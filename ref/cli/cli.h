@@ -72,5 +72,7 @@ typedef struct tpe_command {
 int tpe_cmd_cpu(int argc, char **argv);
 int tpe_cmd_bench_gemm(int argc, char **argv);
 int tpe_cmd_logits(int argc, char **argv);
+int tpe_cmd_random_model(int argc, char **argv);
+int tpe_cmd_bench_forward(int argc, char **argv);
 
 #endif

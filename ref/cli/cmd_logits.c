@@ -71,6 +71,7 @@ int tpe_cmd_logits(int argc, char **argv)
         if ((rc = tpe_runtime_new(m, T, 0, &rt))) goto fail;
         rc = tpe_forward(rt, ids, T, Hd, NULL);
         if (!rc) rc = tpe_forward_logits(rt, Hd, T, L);
+        if (!rc) rc = tpe_check_finite_f32(L, T * V, V, "logits");
         tpe_runtime_free(rt);
         if (rc) goto fail;
     }

@@ -15,6 +15,8 @@
 static const tpe_command commands[] = {
     {"cpu", tpe_cmd_cpu, "CPU features and the chosen kernel path"},
     {"bench gemm", tpe_cmd_bench_gemm, "GFLOPS of C = A B (one thread, best of several runs)"},
+    {"bench forward", tpe_cmd_bench_forward, "tokens/s of one forward pass plus the alpha accumulation (one thread)"},
+    {"random-model", tpe_cmd_random_model, "write a model directory with random weights (GPT-2-124M shapes by default)"},
     {"logits", tpe_cmd_logits, "one forward pass of a GPT-2 / GPT-NeoX / GPT-J model: logits (T, V)"},
 };
 
