@@ -48,6 +48,11 @@ int tpe_array_convert(tpe_array *a, tpe_dtype to, const char *name);
  * I8, F16, U16, I16, U32, U64 or BOOL. */
 int tpe_npy_write(const char *path, tpe_dtype t, int ndim, const size_t *shape, const void *data);
 
+/* The version 1.0 header of an array (magic, version, length, dict, padding
+ * to a multiple of 64 bytes) into buf; *len its size. For files written a
+ * piece at a time (the data follow little-endian, C order). */
+int tpe_npy_header(char *buf, size_t cap, tpe_dtype t, int ndim, const size_t *shape, size_t *len);
+
 /* Error naming the first NaN/Inf element (by flat index and row/col for
  * 2-D shapes) in x[0..n); TPE_OK when all are finite. */
 int tpe_check_finite_f64(const double *x, size_t n, size_t ncols, const char *what);

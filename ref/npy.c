@@ -323,22 +323,19 @@ static const char *descr_of(tpe_dtype t)
     return NULL;
 }
 
-int tpe_npy_write(const char *path, tpe_dtype t, int ndim, const size_t *shape, const void *data)
+int tpe_npy_header(char *buf, size_t cap, tpe_dtype t, int ndim, const size_t *shape, size_t *len)
 {
     char header[512];
     char dims[256];
-    size_t n = 1, i, hl, total, esz = tpe_dtype_size(t), bytes;
+    size_t n = 1, i, hl, total;
     const char *descr = descr_of(t);
-    tpe_outfile o;
-    int rc, swap = !tpe_host_little_endian() && esz > 1;
-    unsigned char pre[10];
-
-    if (!descr) return tpe_error(TPE_EINVAL, "%s: cannot write dtype %s to .npy", path, tpe_dtype_name(t));
-    if (ndim < 0 || ndim > TPE_MAXDIM) return tpe_error(TPE_EINVAL, "%s: %d dimensions", path, ndim);
+    *len = 0;
+    if (!descr) return tpe_error(TPE_EINVAL, "cannot write dtype %s to .npy", tpe_dtype_name(t));
+    if (ndim < 0 || ndim > TPE_MAXDIM) return tpe_error(TPE_EINVAL, "%d dimensions", ndim);
     dims[0] = '\0';
     for (i = 0; i < (size_t)ndim; i++) {
         char one[32];
-        if (tpe_size_mul(n, shape[i], &n)) return tpe_error(TPE_EINVAL, "%s: shape overflows", path);
+        if (tpe_size_mul(n, shape[i], &n)) return tpe_error(TPE_EINVAL, "shape overflows");
         /* Python tuple syntax: "(3, 4)", "(3,)", "()" */
         snprintf(one, sizeof one, "%s%zu", i ? ", " : "", shape[i]);
         strcat(dims, one);
@@ -348,17 +345,29 @@ int tpe_npy_write(const char *path, tpe_dtype t, int ndim, const size_t *shape, 
     total = 10 + hl + 1;
     total = (total + 63) / 64 * 64;
     hl = total - 10; /* header length including padding and '\n' */
-    if (hl > 65535 || hl >= sizeof header) return tpe_error(TPE_EINVAL, "%s: header too long", path);
+    if (hl > 65535 || hl >= sizeof header || total > cap) return tpe_error(TPE_EINVAL, "header too long");
     memset(header + strlen(header), ' ', hl - strlen(header));
     header[hl - 1] = '\n';
-    memcpy(pre, "\x93NUMPY\x01\x00", 8);
-    pre[8] = (unsigned char)(hl & 0xff);
-    pre[9] = (unsigned char)(hl >> 8);
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = (char)(hl & 0xff);
+    buf[9] = (char)(hl >> 8);
+    memcpy(buf + 10, header, hl);
+    *len = total;
+    return TPE_OK;
+}
 
+int tpe_npy_write(const char *path, tpe_dtype t, int ndim, const size_t *shape, const void *data)
+{
+    char header[600];
+    size_t n = 1, i, hl, esz = tpe_dtype_size(t), bytes;
+    tpe_outfile o;
+    int rc, swap = !tpe_host_little_endian() && esz > 1;
+
+    if ((rc = tpe_npy_header(header, sizeof header, t, ndim, shape, &hl))) return tpe_error_prefix(rc, "%s: ", path);
+    for (i = 0; i < (size_t)ndim; i++) n *= shape[i];
     if (tpe_size_mul(n, esz, &bytes)) return tpe_error(TPE_EINVAL, "%s: data size overflows", path);
     rc = tpe_out_open(&o, path);
     if (rc) return rc;
-    fwrite(pre, 1, 10, o.f);
     fwrite(header, 1, hl, o.f);
     if (!swap) {
         if (bytes) fwrite(data, 1, bytes, o.f);

@@ -73,6 +73,10 @@ int tpe_cmd_cpu(int argc, char **argv);
 int tpe_cmd_bench_gemm(int argc, char **argv);
 int tpe_cmd_logits(int argc, char **argv);
 int tpe_cmd_random_model(int argc, char **argv);
+int tpe_cmd_probe(int argc, char **argv);
+int tpe_cmd_generate(int argc, char **argv);
+int tpe_cmd_trace(int argc, char **argv);
+int tpe_cmd_compare(int argc, char **argv);
 int tpe_cmd_bench_forward(int argc, char **argv);
 
 #endif

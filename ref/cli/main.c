@@ -18,6 +18,10 @@ static const tpe_command commands[] = {
     {"bench forward", tpe_cmd_bench_forward, "tokens/s of one forward pass plus the alpha accumulation (one thread)"},
     {"random-model", tpe_cmd_random_model, "write a model directory with random weights (GPT-2-124M shapes by default)"},
     {"logits", tpe_cmd_logits, "one forward pass of a GPT-2 / GPT-NeoX / GPT-J model: logits (T, V)"},
+    {"probe", tpe_cmd_probe, "alpha: the mean next-token distribution over a dataset"},
+    {"trace", tpe_cmd_trace, "every intermediate tensor of one forward pass as .npy files"},
+    {"compare", tpe_cmd_compare, "compare an array with a reference: abs/rel/ULP error, NMSE, worst index"},
+    {"generate", tpe_cmd_generate, "sample a continuation (temperature, top-k, top-p; seeded, portable)"},
 };
 
 static void usage(FILE *f)

@@ -2,6 +2,8 @@
  * runtime_cli.c -- helpers shared by the model commands.
  */
 #include "runtime_cli.h"
+#include "io.h"
+#include "tokenizer.h"
 #include "tpe.h"
 
 #include <errno.h>
@@ -62,4 +64,125 @@ int tpe_cli_precision(const char *s)
     if (strcmp(s, "f32") == 0) return 0;
     if (strcmp(s, "f64") == 0) return 1;
     return -1;
+}
+
+size_t tpe_utf8_check(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i], need, cp, min;
+        size_t k;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) need = 1, cp = c & 0x1f, min = 0x80;
+        else if (c >= 0xe0 && c <= 0xef) need = 2, cp = c & 0x0f, min = 0x800;
+        else if (c >= 0xf0 && c <= 0xf4) need = 3, cp = c & 0x07, min = 0x10000;
+        else return i;
+        for (k = 1; k <= need; k++) {
+            if (i + k >= n || (s[i + k] & 0xc0) != 0x80) return i;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+        i += need + 1;
+    }
+    return n;
+}
+
+void tpe_samples_free(tpe_samples *s)
+{
+    free(s->ids);
+    free(s->start);
+    free(s->line);
+    s->ids = NULL;
+    s->start = s->line = NULL;
+    s->nsamples = s->ntokens = 0;
+}
+
+static int samples_push(tpe_samples *s, size_t *cap_ids, size_t *cap_s, const int32_t *ids, size_t n, size_t line)
+{
+    if (s->ntokens + n > *cap_ids) {
+        size_t nc = *cap_ids ? *cap_ids : 4096;
+        int32_t *v;
+        while (nc < s->ntokens + n) nc *= 2;
+        v = realloc(s->ids, nc * sizeof *v);
+        if (!v) return tpe_error(TPE_ENOMEM, "out of memory for %zu token ids", nc);
+        s->ids = v;
+        *cap_ids = nc;
+    }
+    if (s->nsamples + 2 > *cap_s) {
+        size_t nc = *cap_s ? 2 * *cap_s : 256;
+        size_t *a = realloc(s->start, nc * sizeof *a), *b;
+        if (!a) return tpe_error(TPE_ENOMEM, "out of memory");
+        s->start = a;
+        b = realloc(s->line, nc * sizeof *b);
+        if (!b) return tpe_error(TPE_ENOMEM, "out of memory");
+        s->line = b;
+        *cap_s = nc;
+    }
+    if (n) memcpy(s->ids + s->ntokens, ids, n * sizeof *ids);
+    s->start[s->nsamples] = s->ntokens;
+    s->line[s->nsamples] = line;
+    s->nsamples++;
+    s->ntokens += n;
+    s->start[s->nsamples] = s->ntokens;
+    return TPE_OK;
+}
+
+int tpe_samples_read(const char *path, int ids_file, const char *model_dir, tpe_samples *s)
+{
+    char *text = NULL;
+    size_t len, at = 0, line = 0, cap_ids = 0, cap_s = 0;
+    tpe_tokenizer *tok = NULL;
+    int rc;
+    memset(s, 0, sizeof *s);
+    if ((rc = tpe_read_text(path, &text, &len))) return rc;
+    if (!ids_file && (rc = tpe_tokenizer_load(model_dir, &tok))) {
+        free(text);
+        return tpe_error_prefix(rc, "text input needs the model's tokenizer (or use --ids-file): ");
+    }
+    while (at < len && !rc) {
+        size_t end = at, n = 0, bad;
+        char *ln;
+        int32_t *ids = NULL;
+        while (end < len && text[end] != '\n') end++;
+        line++;
+        ln = text + at;
+        if (end > at && text[end - 1] == '\r') text[end - 1] = '\0', n = end - 1 - at;
+        else n = end - at;
+        text[end < len ? end : len] = '\0';
+        at = end + 1;
+        if (n == 0) continue;
+        if (memchr(ln, '\0', n)) {
+            rc = tpe_error(TPE_EFORMAT, "%s: line %zu: contains a NUL byte", path, line);
+            break;
+        }
+        if (ids_file) {
+            size_t k;
+            char what[64];
+            snprintf(what, sizeof what, "line %zu", line);
+            if ((rc = tpe_parse_ids(ln, what, &ids, &k))) {
+                rc = tpe_error_prefix(rc, "%s: ", path);
+                break;
+            }
+            n = k;
+        } else {
+            if ((bad = tpe_utf8_check(ln, n)) != n) {
+                rc = tpe_error(TPE_EFORMAT, "%s: line %zu: invalid UTF-8 at byte %zu", path, line, bad);
+                break;
+            }
+            if ((rc = tpe_tokenizer_encode(tok, ln, n, &ids, &n))) {
+                rc = tpe_error_prefix(rc, "%s: line %zu: ", path, line);
+                break;
+            }
+        }
+        if (n) rc = samples_push(s, &cap_ids, &cap_s, ids, n, line);
+        free(ids);
+    }
+    tpe_tokenizer_free(tok);
+    free(text);
+    if (rc) tpe_samples_free(s);
+    return rc;
 }
