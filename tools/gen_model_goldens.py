@@ -246,8 +246,11 @@ def build(outdir, name, fields, dtype, opt, seed):
     d = os.path.join(outdir, name)
     os.makedirs(d, exist_ok=True)
     with torch.no_grad():
-        for p in model.parameters():  # move norms and biases off their initial 1 / 0
-            p.add_(0.05 * torch.randn_like(p))
+        # move norms and biases off their initial 1 / 0, and make the weights
+        # large enough that attention is far from uniform (so a wrong rotary
+        # pairing, base or scale changes the logits well beyond round-off)
+        for p in model.parameters():
+            p.add_(0.25 * torch.randn_like(p))
     cfg = model.config.to_dict()
     cfg["transformers_version"] = transformers.__version__
     for k in ("architectures", "_name_or_path", "torch_dtype"):
