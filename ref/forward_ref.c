@@ -154,7 +154,7 @@ static void attention(double *heads, double *probs, const double *qkv, const tpe
     for (h = 0; h < H; h++)
         for (t = 0; t < T; t++) {
             const double *q = qkv + t * 3 * C + h * D;
-            double *p = probs + (h * T + t) * T, mx = -INFINITY, sum = 0.0;
+            double *p = probs + (h * T + t) * T, mx = -HUGE_VAL, sum = 0.0;
             /* scores for keys j <= t (the causal mask removes j > t) */
             for (j = 0; j <= t; j++) {
                 const double *k = qkv + j * 3 * C + C + h * D;

@@ -82,7 +82,7 @@ static void sort_ids(const double *z, int32_t *v, size_t n)
 int tpe_sampler_next(tpe_sampler *s, const float *l32, const double *l64, int32_t *token)
 {
     size_t V = s->V, v, n = V;
-    double mx = -INFINITY, total = 0.0, u, acc = 0.0;
+    double mx = -HUGE_VAL, total = 0.0, u, acc = 0.0;
     int sorted = 0;
     for (v = 0; v < V; v++) {
         double l = l32 ? (double)l32[v] : l64[v];

@@ -124,7 +124,7 @@ static int window_f64(tpe_probe *p, const int32_t *ids, size_t T)
     if (rc) return rc;
     for (t = 0; t < T; t++) {
         const double *h = p->hidden64 + t * C;
-        double mx = -INFINITY, z = 0.0;
+        double mx = -HUGE_VAL, z = 0.0;
         for (v = 0; v < V; v++) {
             double s = 0.0;
             for (c = 0; c < C; c++) s += p->E64[v * C + c] * h[c];

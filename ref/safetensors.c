@@ -139,8 +139,12 @@ int tpe_st_parse(const unsigned char *buf, size_t len, const char *name, tpe_st_
     if (n64 < 2) return tpe_error(TPE_EFORMAT, "%s: header length %llu is too short for a JSON object", name, (unsigned long long)n64);
     hl = (size_t)n64;
     if (buf[8] != '{') return tpe_error(TPE_EFORMAT, "%s: header does not start with '{'", name);
-    rc = tpe_json_parse((const char *)buf + 8, hl, name, &doc);
-    if (rc) return tpe_error_prefix(rc, "%s: header: ", name);
+    {
+        char hname[600];
+        snprintf(hname, sizeof hname, "%s (header)", name);
+        rc = tpe_json_parse((const char *)buf + 8, hl, hname, &doc);
+        if (rc) return rc;
+    }
     root = tpe_json_root(doc);
     if (root->type != TPE_JSON_OBJECT) {
         tpe_json_free(doc);

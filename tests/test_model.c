@@ -323,8 +323,8 @@ TEST(kv_cache_matches_full_pass)
         for (t = pre; t < T; t++) CHECK_OK(tpe_forward(inc, ids + t, 1, hi + t * C, NULL));
         CHECK(tpe_runtime_pos(inc) == T);
         for (i = 0; i < T * C; i++) {
-            if (fabs(hf[i]) > mag) mag = fabs(hf[i]);
-            if (fabs(hf[i] - hi[i]) > err) err = fabs(hf[i] - hi[i]);
+            if (fabs((double)hf[i]) > mag) mag = fabs((double)hf[i]);
+            if (fabs((double)hf[i] - (double)hi[i]) > err) err = fabs((double)hf[i] - (double)hi[i]);
         }
         CHECKF(err <= 64.0 * gamma_n((double)T, TT_EPS32) * (1.0 + mag), "%s: cached pass differs by %.3g", variants[vi].name, err);
         if (err > worst) worst = err;
@@ -444,7 +444,7 @@ TEST(edit_gptj_bias_and_input_embedding)
     CHECK_OK(run_f32(m, ids, 4, l1, h));
     for (i = 0; i < 4 * V; i++) CHECK(fabs((double)(l1[i] - l0[i]) - 1.0) < 1e-5);
     /* a NaN is refused, naming the element */
-    E[7] = NAN;
+    E[7] = (double)NAN;
     CHECK_ERR(tpe_model_set_output_embedding(m, E, NULL, TPE_F32), TPE_ENUMERIC, "NaN");
     CHECK_OK(tpe_weight_to_f64(tpe_model_input_embedding(m), in));
     CHECK_OK(tpe_model_set_input_embedding(m, in, TPE_BF16));
@@ -575,7 +575,7 @@ static int mutated(enum mutation what, const char *name)
             if (what == RESHAPE) e[n].shape[0] = t->shape[1], e[n].shape[1] = t->shape[0];
             if (what == INT_DTYPE) e[n].dtype = TPE_I32;
             if (what == NAN_VALUE) bufs[n][t->shape[1] * 2 + 5] = NAN;
-            if (what == INF_VALUE) bufs[n][3] = -INFINITY;
+            if (what == INF_VALUE) bufs[n][3] = -HUGE_VALF;
         }
         n++;
     }

@@ -181,7 +181,7 @@ TEST(sampler_greedy_topk_and_seeds)
     CHECK_ERR(tpe_sampler_new(6, &sp, 1, &a), TPE_EINVAL, "top-p");
     sp.top_p = 1.0;
     CHECK_OK(tpe_sampler_new(6, &sp, 1, &a));
-    l[4] = NAN;
+    l[4] = (double)NAN;
     CHECK_ERR(tpe_sampler_next(a, NULL, l, &t), TPE_ENUMERIC, "token 4");
     tpe_sampler_free(a);
 }

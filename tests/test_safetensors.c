@@ -89,7 +89,7 @@ TEST(st_rejects_malformed_headers)
     CHECK_ERR(tpe_st_parse(b, len, "t.safetensors", &f), TPE_EFORMAT, "exceeds");
     free(b);
     CHECK_ERR(parse_header("[1,2]", 0, &f), TPE_EFORMAT, "start with '{'");
-    CHECK_ERR(parse_header("{\"a\":", 0, &f), TPE_EFORMAT, "header");
+    CHECK_ERR(parse_header("{\"a\":", 0, &f), TPE_EFORMAT, "t.safetensors (header): invalid JSON");
     CHECK_ERR(parse_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                            "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, &f),
               TPE_EFORMAT, "'a' appears twice");
