@@ -13,8 +13,10 @@ static float exp_core(float x)
     float t, n, r, p, scale;
     int32_t bits;
     if (x != x) return x;
-    if (x < TPE_EXP_LO) return 0.0f;
-    if (x > TPE_EXP_HI) x = TPE_EXP_HI;
+    /* comparisons spelled in double: exact, and warning-free where float
+     * expressions are evaluated in double (FLT_EVAL_METHOD 1, e.g. s390x) */
+    if ((double)x < (double)TPE_EXP_LO) return 0.0f;
+    if ((double)x > (double)TPE_EXP_HI) x = TPE_EXP_HI;
     t = x * TPE_EXP_LOG2E;
     t = t + TPE_EXP_MAGIC;
     n = t - TPE_EXP_MAGIC;           /* round(x / ln 2), ties to even */

@@ -7,8 +7,10 @@
  * exp: Cody-Waite range reduction x = n ln2 + r, |r| <= ln2/2, then the
  * degree-7 Taylor polynomial of e^r (truncation below 0.1 ulp), times 2^n.
  * The SIMD versions do the same float operations in the same order without
- * fused multiply-adds, so every path returns the same bits for every
- * finite input (sums of many terms differ only in summation order).
+ * fused multiply-adds, so every path of a machine returns the same bits for
+ * every finite input (sums of many terms differ only in summation order).
+ * Where float expressions are evaluated in double (FLT_EVAL_METHOD 1, as on
+ * s390x) the scalar results differ slightly, within the same error bounds.
  * Inputs below -87.33654 (e^x under the smallest normal float) give 0;
  * inputs above 88 are clamped to 88. NaN inputs give unspecified results:
  * callers check their data.

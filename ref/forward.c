@@ -222,7 +222,8 @@ static void activation(const tpe_kernels *k, tpe_act act, float *x, size_t n)
         for (i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + tanhf(x[i] * 0.7978845608f * (1.0f + 0.044715f * x[i] * x[i])));
         return;
     case TPE_ACT_RELU:
-        for (i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        for (i = 0; i < n; i++)
+            if (!((double)x[i] > 0.0)) x[i] = 0.0f;
         return;
     case TPE_ACT_SILU:
         for (i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));

@@ -88,7 +88,7 @@ TEST(act_exp_is_accurate)
     /* below the smallest normal it flushes to zero; above 88 it clamps */
     x[0] = -100.0f, x[1] = -87.5f, x[2] = 1000.0f;
     s->sexp_sum(3, 0.0f, x, y);
-    CHECK(y[0] == 0.0f && y[1] == 0.0f && fabs((double)y[2] - exp(88.0)) <= 4.0 * ldexp(1.0, -23) * exp(88.0));
+    CHECK((double)y[0] == 0.0 && (double)y[1] == 0.0 && fabs((double)y[2] - exp(88.0)) <= 4.0 * ldexp(1.0, -23) * exp(88.0));
     free(x);
     free(y);
 }

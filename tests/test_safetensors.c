@@ -205,15 +205,15 @@ TEST(st_element_conversion_is_byte_order_free)
     float out32[2];
     double out64[2];
     tpe_st_to_f32(TPE_F32, f32, 0, 2, out32);
-    CHECK(out32[0] == 1.0f && out32[1] == -2.5f);
+    CHECK((double)out32[0] == 1.0 && (double)out32[1] == -2.5);
     tpe_st_to_f64(TPE_F64, f64, 0, 1, out64);
     CHECK(out64[0] == 0.1);
     tpe_st_to_f64(TPE_F16, f16, 0, 2, out64);
     CHECK(out64[0] == 1.0 && out64[1] == ldexp(1.0, -24));
     tpe_st_to_f32(TPE_BF16, bf16, 0, 1, out32);
-    CHECK(out32[0] == 6.28125f);
+    CHECK((double)out32[0] == 6.28125);
     tpe_st_to_f32(TPE_F32, f32, 1, 1, out32);
-    CHECK(out32[0] == -2.5f);
+    CHECK((double)out32[0] == -2.5);
 }
 
 /* tpe_st_encode rounds double -> F16 / BF16 once, to nearest even: the result
