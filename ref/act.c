@@ -77,3 +77,27 @@ void tpe_sscal_scalar(size_t n, float a, float *x)
     size_t i;
     for (i = 0; i < n; i++) x[i] *= a;
 }
+
+void tpe_smax_into_scalar(size_t n, const float *x, float *m)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if ((double)x[i] > (double)m[i]) m[i] = x[i];
+}
+
+void tpe_sexp_sub_acc_scalar(size_t n, const float *x, const float *m, float *y, double *z)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        y[i] = exp_core(x[i] - m[i]);
+        z[i] += (double)y[i];
+    }
+}
+
+double tpe_sdot_f64_scalar(size_t n, const float *x, const double *w)
+{
+    double s = 0.0;
+    size_t i;
+    for (i = 0; i < n; i++) s += (double)x[i] * w[i];
+    return s;
+}

@@ -42,6 +42,12 @@ void tpe_sgelu_tanh_scalar(size_t n, float *x);
 void tpe_acc_f64_scalar(size_t n, double a, const float *x, double *acc);
 /* x[i] *= a */
 void tpe_sscal_scalar(size_t n, float a, float *x);
+/* Column-wise softmax over a (V, T) block, one row of T at a time:
+ * m[i] = max(m[i], x[i]); y[i] = exp(x[i] - m[i]) and z[i] += y[i] (double);
+ * and the double dot product sum_i x[i] w[i]. */
+void tpe_smax_into_scalar(size_t n, const float *x, float *m);
+void tpe_sexp_sub_acc_scalar(size_t n, const float *x, const float *m, float *y, double *z);
+double tpe_sdot_f64_scalar(size_t n, const float *x, const double *w);
 
 #if TPE_BUILD_AVX2
 float tpe_smax_avx2(size_t n, const float *x);
@@ -49,6 +55,9 @@ double tpe_sexp_sum_avx2(size_t n, float shift, const float *x, float *y);
 void tpe_sgelu_tanh_avx2(size_t n, float *x);
 void tpe_acc_f64_avx2(size_t n, double a, const float *x, double *acc);
 void tpe_sscal_avx2(size_t n, float a, float *x);
+void tpe_smax_into_avx2(size_t n, const float *x, float *m);
+void tpe_sexp_sub_acc_avx2(size_t n, const float *x, const float *m, float *y, double *z);
+double tpe_sdot_f64_avx2(size_t n, const float *x, const double *w);
 #endif
 
 #if TPE_BUILD_NEON
@@ -57,6 +66,9 @@ double tpe_sexp_sum_neon(size_t n, float shift, const float *x, float *y);
 void tpe_sgelu_tanh_neon(size_t n, float *x);
 void tpe_acc_f64_neon(size_t n, double a, const float *x, double *acc);
 void tpe_sscal_neon(size_t n, float a, float *x);
+void tpe_smax_into_neon(size_t n, const float *x, float *m);
+void tpe_sexp_sub_acc_neon(size_t n, const float *x, const float *m, float *y, double *z);
+double tpe_sdot_f64_neon(size_t n, const float *x, const double *w);
 #endif
 
 #endif

@@ -109,6 +109,42 @@ void tpe_sscal_avx2(size_t n, float a, float *x)
     tpe_sscal_scalar(n - i, a, x + i);
 }
 
+void tpe_smax_into_avx2(size_t n, const float *x, float *m)
+{
+    size_t i = 0;
+    /* maxps(x, m) is m where x > m fails: the scalar twin's rule */
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(m + i, _mm256_max_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(m + i)));
+    tpe_smax_into_scalar(n - i, x + i, m + i);
+}
+
+void tpe_sexp_sub_acc_avx2(size_t n, const float *x, const float *m, float *y, double *z)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(m + i)));
+        _mm256_storeu_ps(y + i, e);
+        _mm256_storeu_pd(z + i, _mm256_add_pd(_mm256_loadu_pd(z + i), _mm256_cvtps_pd(_mm256_castps256_ps128(e))));
+        _mm256_storeu_pd(z + i + 4, _mm256_add_pd(_mm256_loadu_pd(z + i + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1))));
+    }
+    tpe_sexp_sub_acc_scalar(n - i, x + i, m + i, y + i, z + i);
+}
+
+double tpe_sdot_f64_avx2(size_t n, const float *x, const double *w)
+{
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    __m128d h;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        s0 = _mm256_add_pd(s0, _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), _mm256_loadu_pd(w + i)));
+        s1 = _mm256_add_pd(s1, _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), _mm256_loadu_pd(w + i + 4)));
+    }
+    s0 = _mm256_add_pd(s0, s1);
+    h = _mm_add_pd(_mm256_castpd256_pd128(s0), _mm256_extractf128_pd(s0, 1));
+    h = _mm_add_sd(h, _mm_unpackhi_pd(h, h));
+    return _mm_cvtsd_f64(h) + tpe_sdot_f64_scalar(n - i, x + i, w + i);
+}
+
 #else
 typedef int tpe_act_avx2_not_built; /* ISO C forbids an empty translation unit */
 #endif

@@ -98,6 +98,40 @@ void tpe_sscal_neon(size_t n, float a, float *x)
     tpe_sscal_scalar(n - i, a, x + i);
 }
 
+void tpe_smax_into_neon(size_t n, const float *x, float *m)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t a = vld1q_f32(x + i), b = vld1q_f32(m + i);
+        vst1q_f32(m + i, vbslq_f32(vcgtq_f32(a, b), a, b)); /* x > m ? x : m, as the twin */
+    }
+    tpe_smax_into_scalar(n - i, x + i, m + i);
+}
+
+void tpe_sexp_sub_acc_neon(size_t n, const float *x, const float *m, float *y, double *z)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t e = exp4(vsubq_f32(vld1q_f32(x + i), vld1q_f32(m + i)));
+        vst1q_f32(y + i, e);
+        vst1q_f64(z + i, vaddq_f64(vld1q_f64(z + i), vcvt_f64_f32(vget_low_f32(e))));
+        vst1q_f64(z + i + 2, vaddq_f64(vld1q_f64(z + i + 2), vcvt_high_f64_f32(e)));
+    }
+    tpe_sexp_sub_acc_scalar(n - i, x + i, m + i, y + i, z + i);
+}
+
+double tpe_sdot_f64_neon(size_t n, const float *x, const double *w)
+{
+    float64x2_t s0 = vdupq_n_f64(0.0), s1 = vdupq_n_f64(0.0);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t v = vld1q_f32(x + i);
+        s0 = vaddq_f64(s0, vmulq_f64(vcvt_f64_f32(vget_low_f32(v)), vld1q_f64(w + i)));
+        s1 = vaddq_f64(s1, vmulq_f64(vcvt_high_f64_f32(v), vld1q_f64(w + i + 2)));
+    }
+    return vaddvq_f64(vaddq_f64(s0, s1)) + tpe_sdot_f64_scalar(n - i, x + i, w + i);
+}
+
 #else
 typedef int tpe_act_neon_not_built; /* ISO C forbids an empty translation unit */
 #endif

@@ -59,6 +59,9 @@ typedef struct tpe_kernels {
     void (*sgelu_tanh)(size_t n, float *x);
     void (*acc_f64)(size_t n, double a, const float *x, double *acc);
     void (*sscal)(size_t n, float a, float *x);
+    void (*smax_into)(size_t n, const float *x, float *m);
+    void (*sexp_sub_acc)(size_t n, const float *x, const float *m, float *y, double *z);
+    double (*sdot_f64)(size_t n, const float *x, const double *w);
 } tpe_kernels;
 
 /* Choose the path from TPE_SIMD (or `request` when not NULL). Returns

@@ -192,19 +192,36 @@ static void layer_norm(float *out, const float *x, const tpe_weight *wt, const t
     }
 }
 
-/* y (T, out; row stride ldy) = x (T, in) W + b */
+/* y (T, out; row stride ldy) = x (T, in) W + b. A few tokens (generation
+ * with the KV cache) use dot products / axpys on W as stored, which read
+ * each weight once without packing it for a GEMM. */
+#define GEMV_MAX_T 3
+
 static void linear(tpe_runtime *rt, float *y, size_t ldy, const float *x, const tpe_linear *L, size_t T)
 {
+    const tpe_kernels *k = tpe_kernels_get();
     const float *W = L->w.f32;
     float beta = 0.0f;
-    size_t t;
+    size_t t, i, j;
     if (!W) {
         tpe_st_to_f32(L->w.dtype, L->w.raw, 0, L->in * L->out, rt->wbuf);
         W = rt->wbuf;
     }
-    if (L->b.raw) {
-        for (t = 0; t < T; t++) memcpy(y + t * ldy, L->b.f32, L->out * sizeof *y);
-        beta = 1.0f;
+    for (t = 0; t < T; t++) {
+        if (L->b.raw) memcpy(y + t * ldy, L->b.f32, L->out * sizeof *y);
+        else if (T <= GEMV_MAX_T) memset(y + t * ldy, 0, L->out * sizeof *y);
+    }
+    if (L->b.raw) beta = 1.0f;
+    if (T <= GEMV_MAX_T) {
+        for (t = 0; t < T; t++) {
+            const float *xt = x + t * L->in;
+            float *yt = y + t * ldy;
+            if (L->w_in_out) /* y += x_i W[i, :] */
+                for (i = 0; i < L->in; i++) k->saxpy(L->out, xt[i], W + i * L->out, yt);
+            else /* y_j += W[j, :] . x */
+                for (j = 0; j < L->out; j++) yt[j] += k->sdot(W + j * L->in, xt, L->in);
+        }
+        return;
     }
     if (L->w_in_out) tpe_sgemm(TPE_NO_TRANS, TPE_NO_TRANS, T, L->out, L->in, 1.0f, x, L->in, W, L->out, beta, y, ldy);
     else tpe_sgemm(TPE_NO_TRANS, TPE_TRANS, T, L->out, L->in, 1.0f, x, L->in, W, L->in, beta, y, ldy);
@@ -424,21 +441,47 @@ int tpe_forward(tpe_runtime *rt, const int32_t *ids, size_t T, float *hidden, co
 int tpe_forward_logits(tpe_runtime *rt, const float *hidden, size_t T, float *logits)
 {
     const tpe_model *m = rt->m;
-    size_t C = m->cfg.d_model, V = m->cfg.n_vocab, t, v0;
+    const tpe_kernels *k = tpe_kernels_get();
+    size_t C = m->cfg.d_model, V = m->cfg.n_vocab, t, v, v0;
     float beta = 0.0f;
-    if (m->head_b.raw) {
-        for (t = 0; t < T; t++) memcpy(logits + t * V, m->head_b.f32, V * sizeof *logits);
-        beta = 1.0f;
+    for (t = 0; t < T; t++) {
+        if (m->head_b.raw) memcpy(logits + t * V, m->head_b.f32, V * sizeof *logits);
+        else memset(logits + t * V, 0, V * sizeof *logits);
     }
-    /* logits (T, V) = hidden (T, C) E^T, E (V, C) */
-    if (m->head_w.f32) {
-        tpe_sgemm(TPE_NO_TRANS, TPE_TRANS, T, V, C, 1.0f, hidden, C, m->head_w.f32, C, beta, logits, V);
-    } else {
-        for (v0 = 0; v0 < V; v0 += HEAD_BLOCK) {
-            size_t nb = V - v0 < HEAD_BLOCK ? V - v0 : HEAD_BLOCK;
-            const float *E = tpe_weight_rows_f32(&m->head_w, v0, nb, rt->wbuf);
+    if (m->head_b.raw) beta = 1.0f;
+    /* logits (T, V) = hidden (T, C) E^T, E (V, C), in blocks of vocabulary
+     * rows when E is in storage form */
+    for (v0 = 0; v0 < V; v0 += m->head_w.f32 ? V : HEAD_BLOCK) {
+        size_t nb = m->head_w.f32 ? V : (V - v0 < HEAD_BLOCK ? V - v0 : HEAD_BLOCK);
+        const float *E = tpe_weight_rows_f32(&m->head_w, v0, nb, rt->wbuf);
+        if (T <= GEMV_MAX_T) {
+            for (t = 0; t < T; t++)
+                for (v = 0; v < nb; v++) logits[t * V + v0 + v] += k->sdot(E + v * C, hidden + t * C, C);
+        } else {
             tpe_sgemm(TPE_NO_TRANS, TPE_TRANS, T, nb, C, 1.0f, hidden, C, E, C, beta, logits + v0, V);
         }
+    }
+    return TPE_OK;
+}
+
+int tpe_forward_logits_t(tpe_runtime *rt, const float *hidden, size_t T, float *logits_t)
+{
+    const tpe_model *m = rt->m;
+    size_t C = m->cfg.d_model, V = m->cfg.n_vocab, v, v0;
+    float beta = 0.0f;
+    if (m->head_b.raw) {
+        for (v = 0; v < V; v++) {
+            size_t t;
+            for (t = 0; t < T; t++) logits_t[v * T + t] = m->head_b.f32[v];
+        }
+        beta = 1.0f;
+    }
+    /* logits^T (V, T) = E (V, C) hidden^T: E is packed as the GEMM's A
+     * operand, read row by row -- faster than packing it as a transposed B */
+    for (v0 = 0; v0 < V; v0 += m->head_w.f32 ? V : HEAD_BLOCK) {
+        size_t nb = m->head_w.f32 ? V : (V - v0 < HEAD_BLOCK ? V - v0 : HEAD_BLOCK);
+        const float *E = tpe_weight_rows_f32(&m->head_w, v0, nb, rt->wbuf);
+        tpe_sgemm(TPE_NO_TRANS, TPE_TRANS, nb, T, C, 1.0f, E, C, hidden, C, beta, logits_t + v0 * T, T);
     }
     return TPE_OK;
 }

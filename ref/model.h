@@ -257,5 +257,8 @@ int tpe_forward(tpe_runtime *rt, const int32_t *ids, size_t T, float *hidden, co
  * finite by tpe_forward and the weights at load; callers that need it check
  * the logits (a product of finite floats can still overflow). */
 int tpe_forward_logits(tpe_runtime *rt, const float *hidden, size_t T, float *logits);
+/* The same logits transposed: logits_t (V, T) = E^(o) hidden^T + b, the
+ * faster orientation for many positions (probe.c). */
+int tpe_forward_logits_t(tpe_runtime *rt, const float *hidden, size_t T, float *logits_t);
 
 #endif

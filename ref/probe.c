@@ -2,10 +2,11 @@
  * probe.c -- accumulating alpha (probe.h) over windows of tokens.
  *
  * Float path: the fast forward pass gives the final hidden states of a
- * window; the head is applied to LOGIT_ROWS positions at a time, and each
- * row's softmax is taken with the table's kernels:
- *     m = max_v l_v,   e_v = exp(l_v - m),   Z = sum_v e_v (in double),
- *     sum_v += e_v / Z   (in double).
+ * window; the head is applied to LOGIT_ROWS positions at a time as
+ * L = E^(o) H^T (V, rows) -- the faster GEMM orientation -- and the softmax of
+ * every column is taken with the table's kernels, a row of L at a time:
+ *     m_t = max_v L_vt,   e_vt = exp(L_vt - m_t),   Z_t = sum_v e_vt (double),
+ *     sum_v += sum_t e_vt / Z_t   (double).
  * Double path: the scalar reference pass and the same steps in double.
  */
 #include "probe.h"
@@ -24,7 +25,9 @@ struct tpe_probe {
     int f64;
     tpe_runtime *rt;
     float *hidden;     /* (window, C)          */
-    float *logits;     /* (LOGIT_ROWS, V)      */
+    float *logits;     /* (V, LOGIT_ROWS): logits of LOGIT_ROWS positions, transposed */
+    float *colmax;     /* (LOGIT_ROWS)         */
+    double *colsum;    /* (LOGIT_ROWS)         */
     double *hidden64;  /* (window, C)          */
     double *E64;       /* (V, C) double path   */
     double *b64;       /* (V) or NULL          */
@@ -41,6 +44,8 @@ void tpe_probe_free(tpe_probe *p)
     tpe_runtime_free(p->rt);
     tpe_free(p->hidden);
     tpe_free(p->logits);
+    tpe_free(p->colmax);
+    tpe_free(p->colsum);
     tpe_free(p->hidden64);
     tpe_free(p->E64);
     tpe_free(p->b64);
@@ -68,8 +73,11 @@ int tpe_probe_new(const tpe_model *m, size_t window, int f64, tpe_probe **out)
         rc = tpe_runtime_new(m, window, 0, &p->rt);
         if (!rc) {
             p->hidden = tpe_alloc_array(window * C, sizeof *p->hidden, "hidden states");
-            p->logits = tpe_alloc_array((window < LOGIT_ROWS ? window : LOGIT_ROWS) * V, sizeof *p->logits, "logits");
-            if (!p->hidden || !p->logits) rc = TPE_ENOMEM;
+            size_t rows = window < LOGIT_ROWS ? window : LOGIT_ROWS;
+            p->logits = tpe_alloc_array(rows * V, sizeof *p->logits, "logits");
+            p->colmax = tpe_alloc_array(rows, sizeof *p->colmax, "softmax maxima");
+            p->colsum = tpe_alloc_array(rows, sizeof *p->colsum, "softmax sums");
+            if (!p->hidden || !p->logits || !p->colmax || !p->colsum) rc = TPE_ENOMEM;
         }
     } else if (!rc) {
         const tpe_weight *b = tpe_model_head_bias(m);
@@ -98,21 +106,27 @@ void tpe_probe_set_hidden_sink(tpe_probe *p, tpe_hidden_sink fn, void *ctx)
 static int window_f32(tpe_probe *p, const int32_t *ids, size_t T)
 {
     const tpe_kernels *k = tpe_kernels_get();
-    size_t V = p->m->cfg.n_vocab, C = p->m->cfg.d_model, r0, t;
+    size_t V = p->m->cfg.n_vocab, C = p->m->cfg.d_model, r0, t, v;
     int rc = tpe_forward(p->rt, ids, T, p->hidden, NULL);
     if (rc) return rc;
     for (r0 = 0; r0 < T; r0 += LOGIT_ROWS) {
         size_t nr = T - r0 < LOGIT_ROWS ? T - r0 : LOGIT_ROWS;
-        if ((rc = tpe_forward_logits(p->rt, p->hidden + r0 * C, nr, p->logits))) return rc;
+        float *L = p->logits, *m = p->colmax;
+        double *z = p->colsum;
+        /* L (V, nr): column t holds the logits of position r0 + t */
+        if ((rc = tpe_forward_logits_t(p->rt, p->hidden + r0 * C, nr, L))) return rc;
+        memcpy(m, L, nr * sizeof *m);
+        for (v = 1; v < V; v++) k->smax_into(nr, L + v * nr, m);
+        memset(z, 0, nr * sizeof *z);
+        for (v = 0; v < V; v++) k->sexp_sub_acc(nr, L + v * nr, m, L + v * nr, z);
         for (t = 0; t < nr; t++) {
-            float *row = p->logits + t * V;
-            float mx = k->smax(V, row);
-            double z = k->sexp_sum(V, mx, row, row);
-            /* an infinite or NaN logit makes mx or z non-finite */
-            if (!isfinite(mx) || !isfinite(z))
+            /* an infinite or NaN logit makes the max or the sum non-finite */
+            if (!isfinite(m[t]) || !isfinite(z[t]))
                 return tpe_error(TPE_ENUMERIC, "position %zu: the logits are not finite", r0 + t);
-            k->acc_f64(V, 1.0 / z, row, p->sum);
+            z[t] = 1.0 / z[t];
         }
+        /* sum_v += sum_t e_{v,t} / Z_t */
+        for (v = 0; v < V; v++) p->sum[v] += k->sdot_f64(nr, L + v * nr, z);
     }
     return TPE_OK;
 }

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static double gamma64(size_t n) { return (double)n * TT_EPS64 / (1.0 - (double)n * TT_EPS64); }
+
 static const tpe_kernels *scalar(void) { return tpe_kernels_for(TPE_SIMD_SCALAR); }
 
 static void fill(float *x, size_t n, double lo, double hi)
@@ -62,6 +64,27 @@ TEST(act_simd_kernels_match_scalar_twins)
         k->sscal(n, 1.7f, y1);
         s->sscal(n, 1.7f, y2);
         CHECK(memcmp(y1, y2, n * sizeof *y1) == 0);
+        /* column-wise softmax pieces */
+        fill(y1, n, -50.0, 50.0);
+        memcpy(y2, y1, n * sizeof *y1);
+        k->smax_into(n, x, y1);
+        s->smax_into(n, x, y2);
+        CHECK(memcmp(y1, y2, n * sizeof *y1) == 0);
+        for (i = 0; i < n; i++) CHECK((double)y1[i] >= (double)x[i]);
+        for (i = 0; i < n; i++) a1[i] = a2[i] = 0.5;
+        {
+            float *e1 = malloc(n * sizeof *e1), *e2 = malloc(n * sizeof *e2);
+            double d1, d2, dm = 0.0;
+            k->sexp_sub_acc(n, x, y1, e1, a1);
+            s->sexp_sub_acc(n, x, y2, e2, a2);
+            CHECK(memcmp(e1, e2, n * sizeof *e1) == 0 && memcmp(a1, a2, n * sizeof *a1) == 0);
+            d1 = k->sdot_f64(n, e1, a1);
+            d2 = s->sdot_f64(n, e2, a2);
+            for (i = 0; i < n; i++) dm += fabs((double)e2[i] * a2[i]);
+            CHECKF(fabs(d1 - d2) <= gamma64(n) * 2.0 * dm, "sdot_f64 differs: %.17g vs %.17g", d1, d2);
+            free(e1);
+            free(e2);
+        }
         free(x);
         free(y1);
         free(y2);
