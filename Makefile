@@ -69,7 +69,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/test_main.o
 
-.PHONY: all deps-build test test-unit test-arm test-s390x test-i386 test-asan test-valgrind bench demo deps clean FORCE
+.PHONY: all deps-build test test-unit test-arm test-s390x test-i386 test-asan test-valgrind fuzz bench demo deps clean FORCE
 
 all: tpe
 
@@ -144,6 +144,11 @@ test-asan:
 test-valgrind:
 	@$(MAKE) --no-print-directory test SANITIZE_TAG=-vg OPT="-O1" \
 	  RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" TPE_TEST_QUICK=1
+
+# Fuzzing with libFuzzer (clang): `make fuzz FUZZ_SECONDS=300`.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh tools/fuzz.sh $(FUZZ_SECONDS)
 
 # ---- dependencies -------------------------------------------------------------
 # What the build needs beyond gcc and make: the stb_ds header (libstb-dev).

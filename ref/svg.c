@@ -371,7 +371,7 @@ static void draw_panel(FILE *o, const tpe_plot *p, double ox, double oy)
 {
     size_t skipped = 0;
     frame fr;
-    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    double xlo = HUGE_VAL, xhi = -HUGE_VAL, ylo = HUGE_VAL, yhi = -HUGE_VAL;
     size_t i, j, legend = 0;
     int cbar = has_colorbar(p);
     char col[8];

@@ -23,7 +23,7 @@ static size_t count(const char *hay, const char *needle)
 
 TEST(svg_figure_is_well_formed)
 {
-    double x[5] = {1, 2, 3, 4, 5}, y[5] = {0.1, 0.4, NAN, 0.9, 1.6}, v[5] = {0, 0.25, 0.5, 0.75, 1};
+    double x[5] = {1, 2, 3, 4, 5}, y[5] = {0.1, 0.4, (double)NAN, 0.9, 1.6}, v[5] = {0, 0.25, 0.5, 0.75, 1};
     double e[5] = {0.05, 0.05, 0.05, 0.05, 0.05};
     char path[512], *text = NULL;
     size_t len;
@@ -64,6 +64,6 @@ TEST(svg_viridis_endpoints)
     CHECK(strcmp(c, "#440154") == 0);
     tpe_viridis(1.0, c);
     CHECK(strcmp(c, "#fde725") == 0);
-    tpe_viridis(NAN, c);
+    tpe_viridis((double)NAN, c);
     CHECK(strcmp(c, "#440154") == 0);
 }
