@@ -209,6 +209,43 @@ def nfc_texts(rng, n):
     return out
 
 
+def normalization_tests(rng):
+    """Cases from the Unicode Consortium's NormalizationTest.txt when it is
+    installed (Debian's unicode-data): parts 0, 2 and 3 whole, one line in 20
+    of part 1, only lines whose characters Unicode %s assigns; NFC(c1..c3) ==
+    c2 and NFC(c4, c5) == c4, and unicodedata must agree.""" % unicodedata.unidata_version
+    import bz2
+    path = "/usr/share/unicode/NormalizationTest.txt.bz2"
+    if not os.path.exists(path):
+        return ("no NormalizationTest.txt cases (%s not installed)" % path, [])
+    out, version, part, kept, seen = [], "?", "", 0, 0
+    with bz2.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("# NormalizationTest-"):
+                version = line.split("-")[1].rsplit(".", 1)[0]
+            if line.startswith("@Part"):
+                part = line.split()[0]
+                continue
+            line = line.split("#")[0].strip()
+            if not line:
+                continue
+            cols = ["".join(chr(int(h, 16)) for h in c.split()) for c in line.split(";")[:5]]
+            if any(unicodedata.category(ch) == "Cn" for c in cols for ch in c):
+                continue
+            seen += 1
+            if part == "@Part1" and seen % 20:
+                continue
+            for c in cols[:3]:
+                assert unicodedata.normalize("NFC", c) == cols[1]
+                out.append((c, cols[1]))
+            for c in cols[3:5]:
+                assert unicodedata.normalize("NFC", c) == cols[3]
+                out.append((c, cols[3]))
+            kept += 1
+    uniq = sorted(set(out))
+    return ("%d cases from %d lines of NormalizationTest-%s.txt" % (len(uniq), kept, version), uniq)
+
+
 def write_json(path, obj):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
@@ -294,9 +331,12 @@ def main():
             rec = {"text": t, "gpt2": gpt2.encode(t), "tiny": tiny.encode(t), "neox": neox.encode(t),
                    "prefix": prefix.encode(t)}
             f.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+    official = normalization_tests(rng)
     with open(os.path.join(OUT, "nfc.jsonl"), "w", encoding="utf-8") as f:
         for t in nfc_texts(rng, 600):
             f.write(json.dumps({"text": t, "nfc": unicodedata.normalize("NFC", t)}, ensure_ascii=False) + "\n")
+        for t, want in official[1]:
+            f.write(json.dumps({"text": t, "nfc": want}, ensure_ascii=False) + "\n")
 
     def sha(p):
         with open(p, "rb") as fh:
@@ -310,6 +350,7 @@ def main():
         f.write("GPT-2 merges.txt sha256: %s\n" % sha(os.path.join(gdir, "merges.txt")))
         f.write("oracle check: all %d lines of encodings.jsonl reproduced\n" % n)
         f.write("tiny model: 256 byte tokens + first %d GPT-2 merges\n" % MERGES)
+        f.write("nfc.jsonl: 600 random strings (unicodedata) + %s\n" % official[0])
 
 
 if __name__ == "__main__":

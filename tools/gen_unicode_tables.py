@@ -31,6 +31,7 @@ The script also checks the facts ref/bpe.c relies on and fails if one is false
 precedes it, so a stream may be cut before one), and reports how many code
 points the `regex` module (when installed) classifies differently.
 """
+import os
 import sys
 import textwrap
 import unicodedata
@@ -128,6 +129,26 @@ def main():
         c = chr(cp)
         u = ccc[cp] != 0 or cp in seconds or unicodedata.normalize("NFC", c) != c
         unstable.append(1 if u else 0)
+
+    # Cross-check White_Space against PropList.txt when the Unicode data
+    # files are installed (Debian's unicode-data puts them in /usr/share/unicode).
+    proplist = "/usr/share/unicode/PropList.txt"
+    ws_note = "White_Space not cross-checked (no %s)" % proplist
+    if os.path.exists(proplist):
+        ws = set()
+        with open(proplist, encoding="utf-8") as f:
+            for line in f:
+                line = line.split("#")[0].strip()
+                if not line:
+                    continue
+                rng, prop = [x.strip() for x in line.split(";")]
+                if prop != "White_Space":
+                    continue
+                a, _, b = rng.partition("..")
+                ws.update(range(int(a, 16), int(b or a, 16) + 1))
+        assert ws == WHITE_SPACE, sorted(ws ^ WHITE_SPACE)
+        ws_note = "White_Space equals %s" % proplist
+    sys.stderr.write(ws_note + "\n")
 
     # The facts bpe.c relies on to cut a stream before a White_Space character.
     for cp in WHITE_SPACE:
