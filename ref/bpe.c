@@ -90,7 +90,8 @@ struct tpe_tokenizer {
     unsigned char *dec;  /* stb array: decoded bytes of every token       */
     vocab_entry *vocab;  /* stb_ds map: token string -> id                */
     merge_entry *merges; /* stb_ds map: pair of ids -> rank and merged id */
-    int32_t byte_id[256];
+    int32_t byte_id[256];      /* id of the token spelling byte b            */
+    int16_t byte_of_cp[324];   /* the byte map inverted: byte of U+0000..U+0143, or -1 */
     /* tokenizer.json pipeline */
     int nfc, add_prefix_space;
     added_token *added;            /* stb array, longest first              */
@@ -120,18 +121,7 @@ static uint32_t byte_to_cp(unsigned b)
 }
 
 /* byte of a byte-level character, or -1 */
-static int cp_to_byte(uint32_t cp)
-{
-    static int16_t inv[324];
-    static int done;
-    unsigned b;
-    if (!done) { /* idempotent, so a race would write the same values */
-        for (b = 0; b < 324; b++) inv[b] = -1;
-        for (b = 0; b < 256; b++) inv[byte_to_cp(b)] = (int16_t)b;
-        done = 1;
-    }
-    return cp < 324 ? inv[cp] : -1;
-}
+static int cp_to_byte(const tpe_tokenizer *t, uint32_t cp) { return cp < 324 ? t->byte_of_cp[cp] : -1; }
 
 /* ---- classes of the GPT-2 pattern ----------------------------------------- */
 static const unsigned char ascii_class[128] = {
@@ -761,7 +751,7 @@ static int finish(tpe_tokenizer *t, const char *where)
         for (i = 0; i < len; i += n) {
             uint32_t cp;
             n = tpe_utf8_decode(s + i, len - i, &cp);
-            if (!n || cp_to_byte(cp) < 0) {
+            if (!n || cp_to_byte(t, cp) < 0) {
                 bytewise = 0;
                 break;
             }
@@ -773,7 +763,7 @@ static int finish(tpe_tokenizer *t, const char *where)
         for (i = 0; i < len; i += n) {
             uint32_t cp;
             n = tpe_utf8_decode(s + i, len - i, &cp);
-            arrput(t->dec, (unsigned char)cp_to_byte(cp));
+            arrput(t->dec, (unsigned char)cp_to_byte(t, cp));
         }
     }
     t->dec_off[t->vocab_size] = (uint32_t)arrlenu(t->dec);
@@ -817,12 +807,15 @@ static int add_merge(tpe_tokenizer *t, const char *a, size_t alen, const char *b
 static tpe_tokenizer *tok_new(void)
 {
     tpe_tokenizer *t = calloc(1, sizeof *t);
+    unsigned b;
     if (!t) {
         tpe_error(TPE_ENOMEM, "out of memory (tokenizer)");
         return NULL;
     }
     sh_new_arena(t->vocab);
     sh_new_arena(t->cache);
+    for (b = 0; b < 324; b++) t->byte_of_cp[b] = -1;
+    for (b = 0; b < 256; b++) t->byte_of_cp[byte_to_cp(b)] = (int16_t)b;
     return t;
 }
 

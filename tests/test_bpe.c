@@ -775,3 +775,67 @@ TEST(bpe_malformed_files_are_clear_errors)
     free(vocab);
     free(tj);
 }
+
+/* Hostile files: random byte changes and truncations of the fixtures either
+ * load or fail with a message, never crash; what loads still encodes and
+ * decodes. (Run under AddressSanitizer to make "never crash" mean more.) */
+TEST(bpe_mutated_files_load_or_fail_cleanly)
+{
+    static const char *const files[][2] = {
+        {GOLDEN "/tiny-json", "tokenizer.json"},
+        {GOLDEN "/tiny-neox", "tokenizer.json"},
+        {GOLDEN "/tiny-bpe", "merges.txt"},
+        {GOLDEN "/tiny-bpe", "vocab.json"},
+    };
+    size_t f, k, trials = tt_quick() ? 20 : 120, loaded = 0, failed = 0;
+    const char *sample = "It's 3 caf\xc3\xa9s,  e\xcc\x81 <|endoftext|> \xf0\x9f\x98\x80\n";
+    for (f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char *src = tpe_path_join(files[f][0], files[f][1]), *orig, *buf;
+        size_t len;
+        CHECK_OK(tpe_read_text(src, &orig, &len));
+        free(src);
+        buf = malloc(len + 1);
+        for (k = 0; k < trials; k++) {
+            const char *d = fresh_dir("tok-fuzz");
+            tpe_tokenizer *t = NULL;
+            size_t m, n = len, changes = 1 + (size_t)tpe_rng_below(tt_rng(), 4), nids, tl;
+            int32_t *ids;
+            char *text, *p;
+            memcpy(buf, orig, len);
+            for (m = 0; m < changes; m++) {
+                size_t at = (size_t)tpe_rng_below(tt_rng(), len);
+                static const char pick[] = "\"\\{}[],: 0123456789\n\xff\xc3";
+                buf[at] = tpe_rng_below(tt_rng(), 2) ? pick[tpe_rng_below(tt_rng(), sizeof pick - 1)]
+                                                     : (char)tpe_rng_below(tt_rng(), 256);
+            }
+            if (tpe_rng_below(tt_rng(), 4) == 0) n = (size_t)tpe_rng_below(tt_rng(), len);
+            if (strcmp(files[f][1], "tokenizer.json") != 0) { /* the other file of the pair, intact */
+                char *other = tpe_path_join(files[f][0], strcmp(files[f][1], "vocab.json") ? "vocab.json" : "merges.txt");
+                char *ot;
+                size_t ol;
+                CHECK_OK(tpe_read_text(other, &ot, &ol));
+                write_in(d, strcmp(files[f][1], "vocab.json") ? "vocab.json" : "merges.txt", ot);
+                free(ot);
+                free(other);
+            }
+            p = tpe_path_join(d, files[f][1]);
+            write_file(p, buf, n);
+            free(p);
+            if (tpe_tokenizer_load(d, &t) != TPE_OK) {
+                CHECKF(tpe_errmsg()[0] != '\0', "%s: a failed load left no message", files[f][1]);
+                failed++;
+                continue;
+            }
+            loaded++;
+            if (tpe_tokenizer_encode(t, sample, strlen(sample), &ids, &nids) == TPE_OK) {
+                if (tpe_tokenizer_decode(t, ids, nids, &text, &tl) == TPE_OK) free(text);
+                free(ids);
+            }
+            tpe_tokenizer_free(t);
+        }
+        free(buf);
+        free(orig);
+    }
+    NOTE("%zu mutated files loaded, %zu refused", loaded, failed);
+    CHECK(failed > 0);
+}

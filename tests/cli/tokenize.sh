@@ -111,10 +111,14 @@ check "count: freq.npy is <i8 of shape (1756,)" \
   sh -c "head -c 128 $TMP/freq.npy | grep -aq \"'descr': '<i8', 'fortran_order': False, 'shape': (1756,)\""
 # the counts themselves against a histogram of the tokenize output (the
 # header is padded to 64 bytes; od reads the <i8 values on little-endian hosts)
-hl=$(( $(wc -c < "$TMP/freq.npy") - 1756 * 8 ))
-od -An -v -t d8 -j "$hl" "$TMP/freq.npy" | tr -s ' ' '\n' | sed '/^$/d' | awk '$1 != 0 { print NR - 1, $1 }' > "$TMP/hist_count"
-tr ' ' '\n' < "$TMP/corpus.ids" | sort -n | uniq -c | awk '{ print $2, $1 }' > "$TMP/hist_tok"
-check "count: every id's count equals the tokenize histogram" cmp -s "$TMP/hist_count" "$TMP/hist_tok"
+if [ "$(printf '\001\000' | od -An -t d2 | tr -d ' ')" = 1 ]; then
+  hl=$(( $(wc -c < "$TMP/freq.npy") - 1756 * 8 ))
+  od -An -v -t d8 -j "$hl" "$TMP/freq.npy" | tr -s ' ' '\n' | sed '/^$/d' | awk '$1 != 0 { print NR - 1, $1 }' > "$TMP/hist_count"
+  tr ' ' '\n' < "$TMP/corpus.ids" | sort -n | uniq -c | awk '{ print $2, $1 }' > "$TMP/hist_tok"
+  check "count: every id's count equals the tokenize histogram" cmp -s "$TMP/hist_count" "$TMP/hist_tok"
+else
+  skip "count: histogram check" "od reads <i8 only on a little-endian host"
+fi
 run "count from stdin" 0 sh -c "$T count $TINY - --out $TMP/freq2.npy < $TMP/corpus.txt"
 check "count from stdin writes the same counts" cmp -s "$TMP/freq.npy" "$TMP/freq2.npy"
 
