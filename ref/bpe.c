@@ -124,23 +124,13 @@ static uint32_t byte_to_cp(unsigned b)
 static int cp_to_byte(const tpe_tokenizer *t, uint32_t cp) { return cp < 324 ? t->byte_of_cp[cp] : -1; }
 
 /* ---- classes of the GPT-2 pattern ----------------------------------------- */
-static const unsigned char ascii_class[128] = {
-    /* 0x00-0x1F: controls; 0x09-0x0D are White_Space */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    /* space ! " # $ % & ' ( ) * + , - . / 0-9 : ; < = > ? */
-    3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0,
-    /* @ A-Z [ \ ] ^ _ */
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
-    /* ` a-z { | } ~ DEL */
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
-
 /* Class of the character at s[i] (valid UTF-8), its length in *n. */
 static int class_at(const unsigned char *s, size_t len, size_t i, size_t *n)
 {
     uint32_t cp;
     if (s[i] < 0x80) {
         *n = 1;
-        return ascii_class[s[i]];
+        return tpe_uc_ascii_class[s[i]];
     }
     *n = tpe_utf8_decode(s + i, len - i, &cp);
     return tpe_unicode_class(cp);
@@ -196,7 +186,9 @@ static int merge_of(const tpe_tokenizer *t, int32_t a, int32_t b, merge_val *v)
 {
     uint64_t key = (uint64_t)(uint32_t)a << 32 | (uint32_t)b;
     merge_entry *m = t->merges; /* the macro assigns its table argument */
-    ptrdiff_t k = hmgeti(m, key);
+    ptrdiff_t k;
+    if (!m) return 0; /* no merges: a look-up would allocate a table */
+    k = hmgeti(m, key);
     if (k < 0) return 0;
     *v = m[k].value;
     return 1;

@@ -114,6 +114,7 @@ const char *tpe_unicode_version(void) { return tpe_unicode_data_version; }
 
 int tpe_unicode_class(uint32_t cp)
 {
+    if (cp < 128) return tpe_uc_ascii_class[cp];
     return (int)(tpe_uc_class[partition_find(tpe_uc_class, tpe_uc_class_count, 2, cp)] & 3u);
 }
 

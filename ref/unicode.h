@@ -30,6 +30,8 @@ enum {
     TPE_UC_SPACE = 3   /* \s: the White_Space property       */
 };
 int tpe_unicode_class(uint32_t cp);
+/* The class of each ASCII character, for callers' fast paths. */
+extern const unsigned char tpe_uc_ascii_class[128];
 
 /* ---- normalization ------------------------------------------------------ */
 /* Canonical combining class. */

@@ -9,6 +9,14 @@
 
 const char tpe_unicode_data_version[] = "14.0.0";
 
+/* the class of each ASCII character (the tokenizer's fast path) */
+const unsigned char tpe_uc_ascii_class[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+};
+
 /* GPT-2 classes, partition of the code points: start << 2 | class (0 other, 1 letter, 2 number, 3 White_Space) */
 const uint32_t tpe_uc_class[1534] = {
     0x0, 0x27, 0x38, 0x83, 0x84, 0xc2, 0xe8, 0x105,

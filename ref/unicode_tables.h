@@ -1,7 +1,7 @@
 /*
  * unicode_tables.h -- the tables tools/gen_unicode_tables.py writes into
  * unicode_tables.c (see the generator for their layout). Only unicode.c
- * reads them.
+ * reads them (tpe_uc_ascii_class is declared in unicode.h for bpe.c).
  */
 #ifndef TPE_UNICODE_TABLES_H
 #define TPE_UNICODE_TABLES_H

@@ -769,6 +769,18 @@ TEST(bpe_malformed_files_are_clear_errors)
         write_in(d, "merges.txt", "\xc4\xa0 t\r\n\r\n\n");
         CHECK_OK(tpe_tokenizer_load(d, &t));
         tpe_tokenizer_free(t);
+        /* no merges at all: every byte stays a token */
+        write_in(d, "merges.txt", "#version: 0.2\n");
+        t = NULL;
+        CHECK_OK(tpe_tokenizer_load(d, &t));
+        if (t) {
+            int32_t *ids = NULL;
+            size_t n = 0;
+            CHECK_OK(tpe_tokenizer_encode(t, "hello", 5, &ids, &n));
+            CHECK(n == 5 && ids && ids[0] == tpe_tokenizer_id(t, "h") && ids[4] == tpe_tokenizer_id(t, "o"));
+            free(ids);
+            tpe_tokenizer_free(t);
+        }
     }
     CHECK_ERR(tpe_tokenizer_load(tmp_path("no-such-dir"), &(tpe_tokenizer *){NULL}), TPE_EIO, "not a directory");
     free(buf);

@@ -206,6 +206,12 @@ def main():
     out.append("")
     out.append('const char tpe_unicode_data_version[] = "%s";' % unicodedata.unidata_version)
     out.append("")
+    out.append("/* the class of each ASCII character (the tokenizer's fast path) */")
+    out.append("const unsigned char tpe_uc_ascii_class[128] = {")
+    for i in range(0, 128, 32):
+        out.append("    " + ", ".join(str(c) for c in classes[i:i + 32]) + ",")
+    out.append("};")
+    out.append("")
     out.append(emit_u32("tpe_uc_class", [s << 2 | v for s, v in cls_part],
                         comment="GPT-2 classes, partition of the code points: start << 2 | class "
                                 "(0 other, 1 letter, 2 number, 3 White_Space)"))
