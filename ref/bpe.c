@@ -106,6 +106,7 @@ struct tpe_tokenizer {
     int32_t *pending;
     char *keybuf;
     unsigned char *piece;
+    int32_t *ids;
 };
 
 /* ---- the byte <-> unicode map of encoder.py's bytes_to_unicode() --------
@@ -438,24 +439,20 @@ static int encode_impl(tpe_tokenizer *t, const unsigned char *s, size_t len, uin
 
 int tpe_tokenizer_encode(tpe_tokenizer *tok, const char *text, size_t len, int32_t **ids, size_t *n)
 {
-    int32_t *out = NULL, *res;
     int cont = 0, last_added = 0, rc;
+    size_t count;
+    int32_t *res;
     *ids = NULL;
     *n = 0;
-    rc = encode_impl(tok, (const unsigned char *)text, len, 0, &cont, &last_added, &out);
-    if (rc) {
-        arrfree(out);
-        return rc;
-    }
-    res = malloc(arrlenu(out) ? arrlenu(out) * sizeof *res : 1);
-    if (!res) {
-        arrfree(out);
-        return tpe_error(TPE_ENOMEM, "out of memory (%zu token ids)", (size_t)arrlenu(out));
-    }
-    if (arrlenu(out)) memcpy(res, out, arrlenu(out) * sizeof *res);
+    arrsetlen(tok->ids, 0); /* scratch that keeps its capacity between calls */
+    rc = encode_impl(tok, (const unsigned char *)text, len, 0, &cont, &last_added, &tok->ids);
+    if (rc) return rc;
+    count = arrlenu(tok->ids);
+    res = malloc(count ? count * sizeof *res : 1);
+    if (!res) return tpe_error(TPE_ENOMEM, "out of memory (%zu token ids)", count);
+    if (count) memcpy(res, tok->ids, count * sizeof *res);
     *ids = res;
-    *n = arrlenu(out);
-    arrfree(out);
+    *n = count;
     return TPE_OK;
 }
 
@@ -631,6 +628,7 @@ void tpe_tokenizer_free(tpe_tokenizer *t)
     arrfree(t->pending);
     arrfree(t->keybuf);
     arrfree(t->piece);
+    arrfree(t->ids);
     free(t);
 }
 
