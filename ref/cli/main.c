@@ -15,6 +15,8 @@
 static const tpe_command commands[] = {
     {"cpu", tpe_cmd_cpu, "CPU features and the chosen kernel path"},
     {"bench gemm", tpe_cmd_bench_gemm, "GFLOPS of C = A B (one thread, best of several runs)"},
+    {"tokenize", tpe_cmd_tokenize, "GPT-2 byte-level BPE ids of stdin (or --decode ids)"},
+    {"count", tpe_cmd_count, "token counts of a corpus (.npy of length vocab)"},
 };
 
 static void usage(FILE *f)
