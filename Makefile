@@ -46,6 +46,17 @@ CFLAGS_ALL += -fopenmp
 LDFLAGS += -fopenmp
 endif
 
+# Float expressions must be evaluated in their own type (FLT_EVAL_METHOD 0)
+# so every target rounds as IEEE does: gcc's ISO mode on s390x evaluates
+# float in double unless told the hardware's native float is fine, and
+# 32-bit x86 needs SSE2 instead of the x87 stack (tpe requires SSE2 there).
+ifeq ($(ARCH),s390x)
+CFLAGS_ALL += -fexcess-precision=fast
+endif
+ifneq ($(filter i386 i486 i586 i686,$(ARCH)),)
+CFLAGS_ALL += -msse2 -mfpmath=sse
+endif
+
 # ISA flags only for the files that hold SIMD kernels (ref/*_avx2.c, ref/*_neon.c).
 ifeq ($(ARCH),x86_64)
 AVX2_FLAGS := -mavx2 -mfma
@@ -58,7 +69,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/test_main.o
 
-.PHONY: all deps-build test test-unit test-arm test-s390x test-i386 test-asan test-valgrind bench demo deps clean FORCE
+.PHONY: all deps-build test test-unit test-arm test-s390x test-i386 test-asan test-valgrind fuzz bench demo deps clean FORCE
 
 all: tpe
 
@@ -113,6 +124,31 @@ test: deps-build $(BUILD)/tpe $(BUILD)/tpe_tests
 test-arm:
 	@$(MAKE) --no-print-directory test CC=aarch64-linux-gnu-gcc RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" \
 	  TPE_PATHS="neon scalar" TPE_TEST_QUICK=1
+
+# Big-endian (s390x) and 32-bit (i686) builds: every reader must byte-swap
+# and no size arithmetic may overflow.
+test-s390x:
+	@$(MAKE) --no-print-directory test CC=s390x-linux-gnu-gcc RUNNER="qemu-s390x -L /usr/s390x-linux-gnu" \
+	  TPE_PATHS="scalar" TPE_TEST_QUICK=1
+
+test-i386:
+	@$(MAKE) --no-print-directory test CC=i686-linux-gnu-gcc RUNNER="qemu-i386 -L /usr/i686-linux-gnu" \
+	  TPE_PATHS="scalar" TPE_TEST_QUICK=1
+
+# Sanitizers: AddressSanitizer + UndefinedBehaviorSanitizer (clang), and valgrind.
+test-asan:
+	@$(MAKE) --no-print-directory test CC=clang SANITIZE_TAG=-asan OPT="-O1" \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  LDFLAGS="-fsanitize=address,undefined"
+
+test-valgrind:
+	@$(MAKE) --no-print-directory test SANITIZE_TAG=-vg OPT="-O1" \
+	  RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" TPE_TEST_QUICK=1
+
+# Fuzzing with libFuzzer (clang): `make fuzz FUZZ_SECONDS=300`.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh tools/fuzz.sh $(FUZZ_SECONDS)
 
 # ---- dependencies -------------------------------------------------------------
 # What the build needs beyond gcc and make: the stb_ds header (libstb-dev).

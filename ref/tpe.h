@@ -14,8 +14,16 @@
 #ifndef TPE_H
 #define TPE_H
 
+#include <float.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* tpe's results are claimed to the last digit: float and double expressions
+ * must round in their own type, as IEEE 754 does (the Makefile sets the
+ * flags that give this on s390x and 32-bit x86). */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0 && !defined(TPE_ALLOW_EXCESS_PRECISION)
+#error "tpe needs FLT_EVAL_METHOD == 0: see the Makefile (-fexcess-precision=fast on s390x, -msse2 -mfpmath=sse on x86-32)"
+#endif
 
 enum {
     TPE_OK = 0,

@@ -33,8 +33,14 @@ add_summary() { # file label
 for p in $paths; do
   echo "== unit tests with TPE_SIMD=$p ${RUNNER:+(under $RUNNER)}"
   TPE_SIMD=$p $RUNNER "$TESTS" > "$tmp/unit.out" 2>&1
+  status=$?
   grep -v '^#summary\|passed, .* failed$' "$tmp/unit.out"
   add_summary "$tmp/unit.out" "unit tests under $p"
+  # a clean summary with a bad exit status (valgrind, sanitizers) is a failure too
+  if [ "$status" -ne 0 ] && grep -q '^#summary [0-9]* 0 ' "$tmp/unit.out"; then
+    echo "FAIL unit tests under $p: exit status $status with no failed test (sanitizer or valgrind report above)"
+    fail=$((fail + 1))
+  fi
 done
 
 echo "== command-line tests ${RUNNER:+(under $RUNNER)}"

@@ -78,5 +78,7 @@ int tpe_cmd_generate(int argc, char **argv);
 int tpe_cmd_trace(int argc, char **argv);
 int tpe_cmd_compare(int argc, char **argv);
 int tpe_cmd_bench_forward(int argc, char **argv);
+int tpe_cmd_tokenize(int argc, char **argv);
+int tpe_cmd_count(int argc, char **argv);
 
 #endif

@@ -20,7 +20,9 @@ int tpe_cmd_bench_gemm(int argc, char **argv)
     const char *dtype = "f32";
     size_t reps = 5;
     double min_time = 0.2;
+    size_t threads = 1;
     const tpe_opt opts[] = {
+        {"--threads", TPE_OPT_SIZE, &threads, "N", "threads in an OpenMP build (default 1, as SPEC fixes)"},
         {"--dtype", TPE_OPT_STR, &dtype, "f32|f64", "element type (default f32)"},
         {"--reps", TPE_OPT_SIZE, &reps, "R", "timed runs, best is reported (default 5)"},
         {"--min-time", TPE_OPT_F64, &min_time, "S", "each timed run repeats the product for at least S seconds (default 0.2)"},
@@ -71,7 +73,8 @@ int tpe_cmd_bench_gemm(int argc, char **argv)
             else ((float *)B)[i] = (float)v;
         }
     }
-    tpe_set_threads(1);
+    if (threads == 0 || threads > 1024) return tpe_cli_usage(spec.cmd, "--threads must be between 1 and 1024");
+    tpe_set_threads((int)threads);
     /* one untimed run warms caches and page tables */
     if (f64) tpe_dgemm(TPE_NO_TRANS, TPE_NO_TRANS, m, n, k, 1.0, A, k, B, n, 0.0, C, n);
     else tpe_sgemm(TPE_NO_TRANS, TPE_NO_TRANS, m, n, k, 1.0f, A, k, B, n, 0.0f, C, n);
@@ -107,13 +110,16 @@ int tpe_cmd_bench_gemm(int argc, char **argv)
         tpe_jw_number(&w, flops / best / 1e9);
         tpe_jw_key(&w, "seconds");
         tpe_jw_number(&w, best);
+        tpe_jw_key(&w, "threads");
+        tpe_jw_int(&w, tpe_threads());
         tpe_jw_key(&w, "runs");
         tpe_jw_int(&w, (long long)iters);
         tpe_jw_object_end(&w);
         tpe_jw_end(&w);
     } else {
-        printf("%sgemm %zux%zux%zu %s on %s, one thread: %.2f GFLOPS (best of %zu, %.3f ms per product)\n",
-               f64 ? "d" : "s", m, n, k, dtype, tpe_kernels_get()->name, flops / best / 1e9, reps, best * 1e3);
+        printf("%sgemm %zux%zux%zu %s on %s, %d thread%s: %.2f GFLOPS (best of %zu, %.3f ms per product)\n",
+               f64 ? "d" : "s", m, n, k, dtype, tpe_kernels_get()->name, tpe_threads(), tpe_threads() == 1 ? "" : "s",
+               flops / best / 1e9, reps, best * 1e3);
     }
     tpe_free(A);
     tpe_free(B);

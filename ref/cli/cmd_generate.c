@@ -13,6 +13,7 @@
 #include "runtime_cli.h"
 #include "tokenizer.h"
 #include "tpe.h"
+#include "unicode.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,7 @@ int tpe_cmd_generate(int argc, char **argv)
     V = m->cfg.n_vocab;
     P = m->cfg.n_ctx;
     if (prompt) {
-        size_t plen = strlen(prompt), bad = tpe_utf8_check(prompt, plen);
+        size_t plen = strlen(prompt), bad = tpe_utf8_check((const unsigned char *)prompt, plen);
         int32_t *pids;
         if (bad != plen) {
             tpe_error(TPE_EINVAL, "--prompt: invalid UTF-8 at byte %zu", bad);

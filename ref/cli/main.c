@@ -22,6 +22,8 @@ static const tpe_command commands[] = {
     {"trace", tpe_cmd_trace, "every intermediate tensor of one forward pass as .npy files"},
     {"compare", tpe_cmd_compare, "compare an array with a reference: abs/rel/ULP error, NMSE, worst index"},
     {"generate", tpe_cmd_generate, "sample a continuation (temperature, top-k, top-p; seeded, portable)"},
+    {"tokenize", tpe_cmd_tokenize, "GPT-2 byte-level BPE ids of stdin (or --decode ids)"},
+    {"count", tpe_cmd_count, "token counts of a corpus (.npy of length vocab)"},
 };
 
 static void usage(FILE *f)

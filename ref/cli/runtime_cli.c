@@ -4,6 +4,7 @@
 #include "runtime_cli.h"
 #include "io.h"
 #include "tokenizer.h"
+#include "unicode.h"
 #include "tpe.h"
 
 #include <errno.h>
@@ -64,31 +65,6 @@ int tpe_cli_precision(const char *s)
     if (strcmp(s, "f32") == 0) return 0;
     if (strcmp(s, "f64") == 0) return 1;
     return -1;
-}
-
-size_t tpe_utf8_check(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i], need, cp, min;
-        size_t k;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) need = 1, cp = c & 0x1f, min = 0x80;
-        else if (c >= 0xe0 && c <= 0xef) need = 2, cp = c & 0x0f, min = 0x800;
-        else if (c >= 0xf0 && c <= 0xf4) need = 3, cp = c & 0x07, min = 0x10000;
-        else return i;
-        for (k = 1; k <= need; k++) {
-            if (i + k >= n || (s[i + k] & 0xc0) != 0x80) return i;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-        i += need + 1;
-    }
-    return n;
 }
 
 void tpe_samples_free(tpe_samples *s)
@@ -169,7 +145,7 @@ int tpe_samples_read(const char *path, int ids_file, const char *model_dir, tpe_
             }
             n = k;
         } else {
-            if ((bad = tpe_utf8_check(ln, n)) != n) {
+            if ((bad = tpe_utf8_check((const unsigned char *)ln, n)) != n) {
                 rc = tpe_error(TPE_EFORMAT, "%s: line %zu: invalid UTF-8 at byte %zu", path, line, bad);
                 break;
             }

@@ -15,10 +15,6 @@
 int tpe_parse_ids(const char *s, const char *what, int32_t **ids, size_t *n);
 /* Load a model directory with the default options (errors say which). */
 int tpe_cli_load_model(const char *dir, tpe_model **m);
-/* Offset of the first byte that is not valid UTF-8 (overlong forms,
- * surrogates and code points above U+10FFFF are invalid), or n. */
-size_t tpe_utf8_check(const char *s, size_t n);
-
 /* A dataset of samples (probe's DATA): all token ids back to back, with
  * sample i at ids[start[i] .. start[i + 1]) and line[i] its line number. */
 typedef struct tpe_samples {

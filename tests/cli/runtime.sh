@@ -124,3 +124,22 @@ done
 check "bench forward ran 16 tokens" test "$(json_field tokens "$TMP/out")" = 16
 expect_err "bench forward rejects more tokens than positions" 1 "exceeds the model's 24 positions" \
   $T bench forward "$M/gpt2" --tokens 25
+
+# ---- text input through the model's tokenizer (golden/tokenizer/tiny-bpe) ---------------
+run "random-model with the tiny BPE's vocabulary" 0 $T random-model "$M/textm" --vocab 1756 --width 16 --heads 2 --layers 2 \
+  --ctx 32 --scale 0.3
+cp golden/tokenizer/tiny-bpe/vocab.json golden/tokenizer/tiny-bpe/merges.txt "$M/textm/"
+printf 'hello world\r\nthe quick brown fox jumps over the lazy dog, again and again\n\n\n' > "$TMP/text.txt"
+run "probe on UTF-8 text" 0 $T probe "$M/textm" "$TMP/text.txt" --out "$TMP/alpha_text.npy" --max-len 8 --json
+check "probe on text: 2 samples" test "$(json_field samples "$TMP/out")" = 2
+# the same samples as ids, from tpe tokenize, give the same alpha bit for bit
+printf 'hello world' | $T tokenize "$M/textm" > "$TMP/text.ids"
+printf 'the quick brown fox jumps over the lazy dog, again and again' | $T tokenize "$M/textm" >> "$TMP/text.ids"
+run "probe on the same samples as ids" 0 $T probe "$M/textm" "$TMP/text.ids" --ids-file --out "$TMP/alpha_ids.npy" --max-len 8
+check "probe: text and its ids give the same alpha" cmp -s "$TMP/alpha_text.npy" "$TMP/alpha_ids.npy"
+printf 'fine\n\377\376 broken\n' > "$TMP/bad.txt"
+expect_err "probe names the line with invalid UTF-8" 1 "line 2: invalid UTF-8 at byte 0" \
+  $T probe "$M/textm" "$TMP/bad.txt" --out "$TMP/x.npy"
+run "generate from a text prompt" 0 $T generate "$M/textm" --prompt "hello world" --max-new 6 --seed 3 --json
+check "generate --prompt: the text starts with the prompt" grep -q '"text": "hello world' "$TMP/out"
+check "generate --prompt: the prompt's ids" grep -q '"prompt_ids": \[258, 297, 78, 995\]' "$TMP/out"
