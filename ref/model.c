@@ -250,7 +250,9 @@ done:
 void tpe_model_options_default(tpe_model_options *o)
 {
     const char *s = getenv("TPE_WIDEN_LIMIT_MB");
-    o->widen_limit = (size_t)4096 << 20;
+    double limit = 4096.0 * 1048576.0; /* 4096 MB, or half the address space on 32-bit hosts */
+    if (limit > (double)SIZE_MAX / 2.0) limit = (double)SIZE_MAX / 2.0;
+    o->widen_limit = (size_t)limit;
     o->check_finite = 1;
     if (s && *s) {
         char *end;

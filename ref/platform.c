@@ -4,6 +4,9 @@
  */
 #if defined(__unix__) || defined(__APPLE__)
 #define _POSIX_C_SOURCE 200809L
+/* 64-bit off_t and ino_t on 32-bit hosts: otherwise stat() fails with
+ * EOVERFLOW on large inode numbers and files over 2 GB cannot be mapped */
+#define _FILE_OFFSET_BITS 64
 #define TPE_POSIX 1
 #else
 #define TPE_POSIX 0

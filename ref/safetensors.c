@@ -89,8 +89,11 @@ static int parse_entry(const char *file, const char *name, const tpe_json *v, si
     t->count = 1;
     for (i = 0; i < sh->count; i++) {
         uint64_t d;
-        if (tpe_json_u64(&sh->items[i], &d) || d > (uint64_t)SIZE_MAX)
+        if (tpe_json_u64(&sh->items[i], &d))
             return tpe_error(TPE_EFORMAT, "%s: tensor '%s': shape[%zu] is not a non-negative integer", file, name, i);
+        if (d > (uint64_t)SIZE_MAX)
+            return tpe_error(TPE_EFORMAT, "%s: tensor '%s': shape[%zu] = %llu overflows the address space", file, name, i,
+                             (unsigned long long)d);
         t->shape[i] = (size_t)d;
         if (tpe_size_mul(t->count, t->shape[i], &t->count))
             return tpe_error(TPE_EFORMAT, "%s: tensor '%s': shape overflows the address space", file, name);

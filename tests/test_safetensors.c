@@ -103,7 +103,9 @@ TEST(st_rejects_malformed_headers)
               "'w': data_offsets [0, 8) end past the data section");
     CHECK_ERR(parse_header("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, &f), TPE_EFORMAT,
               "'w': F32 shape [3] needs 12 bytes");
-    CHECK_ERR(parse_header("{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,8]}}", 8, &f),
+    CHECK_ERR(parse_header("{\"w\":{\"dtype\":\"F32\",\"shape\":[2097152,2097152,2097152],\"data_offsets\":[0,8]}}", 8, &f),
+              TPE_EFORMAT, "overflows");
+    CHECK_ERR(parse_header("{\"w\":{\"dtype\":\"F32\",\"shape\":[18446744073709551615],\"data_offsets\":[0,8]}}", 8, &f),
               TPE_EFORMAT, "overflows");
     CHECK_ERR(parse_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                            "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, &f),
