@@ -139,6 +139,25 @@ void tpe_bswap_inplace(void *data, size_t count, size_t size)
     }
 }
 
+void tpe_fwrite_le(FILE *f, const void *data, size_t count, size_t size)
+{
+    unsigned char tmp[4096];
+    size_t per, done = 0;
+    if (count == 0) return;
+    if (tpe_host_little_endian() || size < 2 || size > sizeof tmp) {
+        fwrite(data, size, count, f);
+        return;
+    }
+    per = sizeof tmp / size;
+    while (done < count) {
+        size_t m = count - done < per ? count - done : per;
+        memcpy(tmp, (const unsigned char *)data + done * size, m * size);
+        tpe_bswap_inplace(tmp, m, size);
+        fwrite(tmp, size, m, f);
+        done += m;
+    }
+}
+
 /* IEEE binary16 -> binary32, exact (subnormals, Inf and NaN included). */
 float tpe_f16_to_f32(uint16_t h)
 {

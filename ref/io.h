@@ -35,6 +35,9 @@ void tpe_store_le32(unsigned char *p, uint32_t v);
 void tpe_store_le64(unsigned char *p, uint64_t v);
 /* Reverse the bytes of each of `count` elements of `size` bytes, in place. */
 void tpe_bswap_inplace(void *data, size_t count, size_t size);
+/* fwrite `count` elements of `size` bytes in native order as little-endian
+ * (byte-swapped through a small buffer on big-endian hosts). */
+void tpe_fwrite_le(FILE *f, const void *data, size_t count, size_t size);
 
 /* ---- half precision (exact widening; rounding to nearest-even narrowing) */
 float tpe_f16_to_f32(uint16_t h);

@@ -361,7 +361,7 @@ int tpe_npy_write(const char *path, tpe_dtype t, int ndim, const size_t *shape, 
     char header[600];
     size_t n = 1, i, hl, esz = tpe_dtype_size(t), bytes;
     tpe_outfile o;
-    int rc, swap = !tpe_host_little_endian() && esz > 1;
+    int rc;
 
     if ((rc = tpe_npy_header(header, sizeof header, t, ndim, shape, &hl))) return tpe_error_prefix(rc, "%s: ", path);
     for (i = 0; i < (size_t)ndim; i++) n *= shape[i];
@@ -369,19 +369,7 @@ int tpe_npy_write(const char *path, tpe_dtype t, int ndim, const size_t *shape, 
     rc = tpe_out_open(&o, path);
     if (rc) return rc;
     fwrite(header, 1, hl, o.f);
-    if (!swap) {
-        if (bytes) fwrite(data, 1, bytes, o.f);
-    } else {
-        unsigned char tmp[4096];
-        size_t per = sizeof tmp / esz, done = 0;
-        while (done < n) {
-            size_t m = n - done < per ? n - done : per;
-            memcpy(tmp, (const unsigned char *)data + done * esz, m * esz);
-            tpe_bswap_inplace(tmp, m, esz);
-            fwrite(tmp, 1, m * esz, o.f);
-            done += m;
-        }
-    }
+    tpe_fwrite_le(o.f, data, n, esz);
     return tpe_out_commit(&o);
 }
 

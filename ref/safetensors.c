@@ -665,19 +665,8 @@ int tpe_st_write(const char *path, const tpe_st_entry *e, size_t n)
     for (i = 0; i < n; i++) {
         size_t esz = tpe_dtype_size(e[i].dtype), count = 1;
         for (d = 0; d < e[i].ndim; d++) count *= e[i].shape[d];
-        if (tpe_host_little_endian() || esz == 1 || e[i].data_is_le) {
-            if (count) fwrite(e[i].data, esz, count, o.f);
-        } else {
-            unsigned char tmp[4096];
-            size_t per = sizeof tmp / esz, done = 0;
-            while (done < count) {
-                size_t m = count - done < per ? count - done : per;
-                memcpy(tmp, (const unsigned char *)e[i].data + done * esz, m * esz);
-                tpe_bswap_inplace(tmp, m, esz);
-                fwrite(tmp, esz, m, o.f);
-                done += m;
-            }
-        }
+        if (e[i].data_is_le) fwrite(e[i].data, esz, count, o.f);
+        else tpe_fwrite_le(o.f, e[i].data, count, esz);
     }
     return tpe_out_commit(&o);
 }

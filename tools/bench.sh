@@ -44,3 +44,7 @@ for dt in f32 f64; do
     fi
   done
 done
+
+# forward pass + alpha beside PyTorch (issue: model runtime)
+echo
+sh tools/bench_forward.sh

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cpu.h"
 #include "generate.h"
+#include "io.h"
 #include "json.h"
 #include "model.h"
 #include "runtime_cli.h"
@@ -55,6 +56,8 @@ int tpe_cmd_generate(int argc, char **argv)
     char *text = NULL;
     size_t tlen = 0, C, V, P;
     const char *stopped = "max_new";
+    tpe_progress bar;
+    memset(&bar, 0, sizeof bar);
     if ((rc = tpe_cli_parse(&spec, argc, argv, pos, &npos))) return rc < 0 ? 0 : rc;
     if (!prompt == !ids_s) return tpe_cli_usage(spec.cmd, "give exactly one of --prompt and --ids");
     if ((f64 = tpe_cli_precision(prec)) < 0) return tpe_cli_usage(spec.cmd, "--precision must be f32 or f64, got '%s'", prec);
@@ -107,7 +110,9 @@ int tpe_cmd_generate(int argc, char **argv)
         l32 = tpe_alloc_array(V, sizeof *l32, "logits");
         if (!h32 || !l32) goto fail;
     }
+    tpe_progress_begin(&bar, "generate", (double)max_new);
     for (i = 0; i < max_new; i++) {
+        tpe_progress_update(&bar, (double)i);
         if (n >= P) {
             stopped = "context";
             break;
@@ -133,6 +138,7 @@ int tpe_cmd_generate(int argc, char **argv)
             break;
         }
     }
+    tpe_progress_end(&bar);
     if (tok && (rc = tpe_tokenizer_decode(tok, ids, n, &text, &tlen))) goto fail;
     if (json) {
         tpe_jw w;
@@ -180,6 +186,7 @@ int tpe_cmd_generate(int argc, char **argv)
     free(ids);
     return 0;
 fail:
+    if (bar.enabled && bar.drawn) fputc('\n', stderr); /* the error goes on its own line */
     free(text);
     tpe_free(h32);
     tpe_free(l32);

@@ -31,37 +31,20 @@ typedef struct hidden_out {
     size_t done;
 } hidden_out;
 
-static void put_le(FILE *f, const void *data, size_t n, size_t esz)
-{
-    if (tpe_host_little_endian()) {
-        fwrite(data, esz, n, f);
-    } else {
-        unsigned char tmp[4096];
-        size_t per = sizeof tmp / esz, done = 0;
-        while (done < n) {
-            size_t m = n - done < per ? n - done : per;
-            memcpy(tmp, (const unsigned char *)data + done * esz, m * esz);
-            tpe_bswap_inplace(tmp, m, esz);
-            fwrite(tmp, esz, m, f);
-            done += m;
-        }
-    }
-}
-
 static int on_window(void *ctx, size_t sample, size_t pos0, const int32_t *ids, const float *h32, const double *h64, size_t T,
                      size_t C)
 {
     hidden_out *o = ctx;
     size_t t;
     if (o->open) {
-        if (h32) put_le(o->h.f, h32, T * C, sizeof *h32);
-        else put_le(o->h.f, h64, T * C, sizeof *h64);
+        if (h32) tpe_fwrite_le(o->h.f, h32, T * C, sizeof *h32);
+        else tpe_fwrite_le(o->h.f, h64, T * C, sizeof *h64);
         for (t = 0; t < T; t++) {
             int64_t row[3];
             row[0] = (int64_t)sample;
             row[1] = (int64_t)(pos0 + t);
             row[2] = (int64_t)ids[t];
-            put_le(o->tok.f, row, 3, sizeof row[0]);
+            tpe_fwrite_le(o->tok.f, row, 3, sizeof row[0]);
         }
         if (ferror(o->h.f) || ferror(o->tok.f)) return tpe_error(TPE_EIO, "%s: write error", o->h.path);
     }
@@ -173,7 +156,7 @@ int tpe_cmd_probe(int argc, char **argv)
     for (i = 0; i < s.nsamples; i++) {
         if ((rc = tpe_probe_sample(p, i, s.ids + s.start[i], s.start[i + 1] - s.start[i]))) {
             tpe_error_prefix(rc, "%s: line %zu: ", pos[1], s.line[i]);
-            tpe_progress_end(&bar);
+            if (bar.enabled && bar.drawn) fputc('\n', stderr); /* the error goes on its own line */
             goto fail;
         }
     }
