@@ -21,7 +21,10 @@ int tpe_cmd_bench_gemm(int argc, char **argv)
     size_t reps = 5;
     double min_time = 0.2;
     size_t threads = 1;
+    int trans_a = 0, trans_b = 0;
     const tpe_opt opts[] = {
+        {"--trans-a", TPE_OPT_FLAG, &trans_a, NULL, "A is stored K x M (op(A) = A^T)"},
+        {"--trans-b", TPE_OPT_FLAG, &trans_b, NULL, "B is stored N x K (op(B) = B^T), as nn.Linear weights are"},
         {"--threads", TPE_OPT_SIZE, &threads, "N", "threads in an OpenMP build (default 1, as SPEC fixes)"},
         {"--dtype", TPE_OPT_STR, &dtype, "f32|f64", "element type (default f32)"},
         {"--reps", TPE_OPT_SIZE, &reps, "R", "timed runs, best is reported (default 5)"},
@@ -33,7 +36,8 @@ int tpe_cmd_bench_gemm(int argc, char **argv)
                               "passed and divides. Inputs are uniform in [-1, 1) from a fixed seed.",
                               opts, TPE_NOPTS(opts), 3, 3};
     char *pos[3];
-    size_t npos, m, n, k, i, esz, iters = 0;
+    size_t npos, m, n, k, i, esz, iters = 0, lda, ldb;
+    tpe_trans ta, tb;
     int f64, rc = tpe_cli_parse(&spec, argc, argv, pos, &npos);
     void *A = NULL, *B = NULL, *C = NULL;
     double best = 1e300, flops;
@@ -45,6 +49,10 @@ int tpe_cmd_bench_gemm(int argc, char **argv)
         return tpe_cli_usage(spec.cmd, "--dtype must be f32 or f64, got '%s'", dtype);
     if (reps == 0) return tpe_cli_usage(spec.cmd, "--reps must be at least 1");
     f64 = strcmp(dtype, "f64") == 0;
+    ta = trans_a ? TPE_TRANS : TPE_NO_TRANS;
+    tb = trans_b ? TPE_TRANS : TPE_NO_TRANS;
+    lda = trans_a ? m : k;
+    ldb = trans_b ? k : n;
     esz = f64 ? sizeof(double) : sizeof(float);
     {
         size_t am, bm, cm;
@@ -76,14 +84,17 @@ int tpe_cmd_bench_gemm(int argc, char **argv)
     if (threads == 0 || threads > 1024) return tpe_cli_usage(spec.cmd, "--threads must be between 1 and 1024");
     tpe_set_threads((int)threads);
     /* one untimed run warms caches and page tables */
-    if (f64) tpe_dgemm(TPE_NO_TRANS, TPE_NO_TRANS, m, n, k, 1.0, A, k, B, n, 0.0, C, n);
-    else tpe_sgemm(TPE_NO_TRANS, TPE_NO_TRANS, m, n, k, 1.0f, A, k, B, n, 0.0f, C, n);
+#define BENCH_PRODUCT()                                                                                           \
+    do {                                                                                                         \
+        if (f64) tpe_dgemm(ta, tb, m, n, k, 1.0, A, lda, B, ldb, 0.0, C, n);                                     \
+        else tpe_sgemm(ta, tb, m, n, k, 1.0f, A, lda, B, ldb, 0.0f, C, n);                                      \
+    } while (0)
+    BENCH_PRODUCT();
     for (i = 0; i < reps; i++) {
         double t0 = tpe_now(), t;
         size_t it = 0;
         do {
-            if (f64) tpe_dgemm(TPE_NO_TRANS, TPE_NO_TRANS, m, n, k, 1.0, A, k, B, n, 0.0, C, n);
-            else tpe_sgemm(TPE_NO_TRANS, TPE_NO_TRANS, m, n, k, 1.0f, A, k, B, n, 0.0f, C, n);
+            BENCH_PRODUCT();
             it++;
             t = tpe_now() - t0;
         } while (t < min_time);
@@ -110,6 +121,10 @@ int tpe_cmd_bench_gemm(int argc, char **argv)
         tpe_jw_number(&w, flops / best / 1e9);
         tpe_jw_key(&w, "seconds");
         tpe_jw_number(&w, best);
+        tpe_jw_key(&w, "trans_a");
+        tpe_jw_bool(&w, trans_a);
+        tpe_jw_key(&w, "trans_b");
+        tpe_jw_bool(&w, trans_b);
         tpe_jw_key(&w, "threads");
         tpe_jw_int(&w, tpe_threads());
         tpe_jw_key(&w, "runs");
@@ -117,8 +132,9 @@ int tpe_cmd_bench_gemm(int argc, char **argv)
         tpe_jw_object_end(&w);
         tpe_jw_end(&w);
     } else {
-        printf("%sgemm %zux%zux%zu %s on %s, %d thread%s: %.2f GFLOPS (best of %zu, %.3f ms per product)\n",
-               f64 ? "d" : "s", m, n, k, dtype, tpe_kernels_get()->name, tpe_threads(), tpe_threads() == 1 ? "" : "s",
+        printf("%sgemm%s %zux%zux%zu %s on %s, %d thread%s: %.2f GFLOPS (best of %zu, %.3f ms per product)\n",
+               f64 ? "d" : "s", trans_a ? (trans_b ? " (A^T B^T)" : " (A^T B)") : (trans_b ? " (A B^T)" : ""), m, n, k, dtype,
+               tpe_kernels_get()->name, tpe_threads(), tpe_threads() == 1 ? "" : "s",
                flops / best / 1e9, reps, best * 1e3);
     }
     tpe_free(A);

@@ -47,3 +47,5 @@ expect_err "bench gemm rejects a zero size" 2 "positive" $T bench gemm 0 8 8
 expect_err "bench gemm rejects a bad dtype" 2 "f32 or f64" $T bench gemm 8 8 8 --dtype f16
 expect_err "bench gemm rejects an unknown option" 2 "unknown option --fast" $T bench gemm 8 8 8 --fast
 expect_err "bench gemm wants three sizes" 2 "expected M N K" $T bench gemm 8 8
+run "bench gemm --trans-a --trans-b" 0 $T bench gemm 9 7 5 --trans-a --trans-b --reps 1 --min-time 0.01 --json
+check "bench gemm reports the transposes" grep -q '"trans_a": true, "trans_b": true' "$TMP/out"
