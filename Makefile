@@ -88,7 +88,7 @@ $(BUILD)/tpe: $(CLI_OBJ) $(BUILD)/libtpe.a
 # stb_ds's string arena keeps its strings in `char storage[8]` used as a
 # flexible array (the pre-C99 struct hack), which UBSan's bounds check
 # reports; in sanitizer builds that one third-party file skips that check.
-$(BUILD)/ref/stbds.o: ref/stbds.c
+$(BUILD)/ref/stbds.o: ref/stbds.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) $(if $(SANITIZE_TAG),-fno-sanitize=bounds) -c $< -o $@

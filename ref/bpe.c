@@ -849,29 +849,39 @@ static int parse_merges_txt(tpe_tokenizer *t, const char *text, size_t len, cons
     return TPE_OK;
 }
 
-static int load_openai(tpe_tokenizer *t, const char *vocab_path, const char *merges_path)
+/* vocab.json and merges.txt given as text; the names go into messages. */
+static int load_openai_mem(tpe_tokenizer *t, const char *vtext, size_t vlen, const char *vocab_name, const char *mtext,
+                           size_t mlen, const char *merges_name)
 {
-    char *text = NULL;
-    size_t len, max_id;
+    size_t max_id;
     tpe_json_doc *doc = NULL;
     int rc;
     t->source = "vocab.json + merges.txt";
-    if ((rc = tpe_read_text(vocab_path, &text, &len)) != TPE_OK) return rc;
-    rc = tpe_json_parse(text, len, vocab_path, &doc);
-    free(text);
-    text = NULL;
-    if (rc) return rc;
-    if ((rc = scan_vocab(tpe_json_root(doc), vocab_path, &max_id)) != TPE_OK ||
-        (rc = alloc_ids(t, max_id + 1)) != TPE_OK || (rc = fill_vocab(t, tpe_json_root(doc), vocab_path)) != TPE_OK) {
+    if ((rc = tpe_json_parse(vtext, vlen, vocab_name, &doc)) != TPE_OK) return rc;
+    if ((rc = scan_vocab(tpe_json_root(doc), vocab_name, &max_id)) != TPE_OK ||
+        (rc = alloc_ids(t, max_id + 1)) != TPE_OK || (rc = fill_vocab(t, tpe_json_root(doc), vocab_name)) != TPE_OK) {
         tpe_json_free(doc);
         return rc;
     }
     tpe_json_free(doc);
-    if ((rc = tpe_read_text(merges_path, &text, &len)) != TPE_OK) return rc;
-    rc = parse_merges_txt(t, text, len, merges_path);
-    free(text);
-    if (rc) return rc;
-    return finish(t, vocab_path);
+    if ((rc = parse_merges_txt(t, mtext, mlen, merges_name)) != TPE_OK) return rc;
+    return finish(t, vocab_name);
+}
+
+static int load_openai(tpe_tokenizer *t, const char *vocab_path, const char *merges_path)
+{
+    char *vtext = NULL, *mtext = NULL;
+    size_t vlen, mlen;
+    int rc;
+    if ((rc = tpe_read_text(vocab_path, &vtext, &vlen)) != TPE_OK) return rc;
+    if ((rc = tpe_read_text(merges_path, &mtext, &mlen)) != TPE_OK) {
+        free(vtext);
+        return rc;
+    }
+    rc = load_openai_mem(t, vtext, vlen, vocab_path, mtext, mlen, merges_path);
+    free(vtext);
+    free(mtext);
+    return rc;
 }
 
 /* ---- tokenizer.json (Hugging Face tokenizers) ------------------------------------- */
@@ -1111,19 +1121,15 @@ static int place_added(tpe_tokenizer *t, const char *name)
     return TPE_OK;
 }
 
-static int load_json(tpe_tokenizer *t, const char *path)
+static int load_json_mem(tpe_tokenizer *t, const char *text, size_t len, const char *path)
 {
-    char *text = NULL;
-    size_t len, max_vocab = 0, max_added = 0;
+    size_t max_vocab = 0, max_added = 0;
     tpe_json_doc *doc = NULL;
     const tpe_json *root, *model;
     char where[600];
     int rc;
     t->source = "tokenizer.json";
-    if ((rc = tpe_read_text(path, &text, &len)) != TPE_OK) return rc;
-    rc = tpe_json_parse(text, len, path, &doc);
-    free(text);
-    if (rc) return rc;
+    if ((rc = tpe_json_parse(text, len, path, &doc)) != TPE_OK) return rc;
     root = tpe_json_root(doc);
     if (root->type != TPE_JSON_OBJECT) {
         rc = tpe_error(TPE_EFORMAT, "%s: expected a JSON object", path);
@@ -1142,6 +1148,45 @@ static int load_json(tpe_tokenizer *t, const char *path)
     rc = finish(t, where);
 done:
     tpe_json_free(doc);
+    return rc;
+}
+
+static int load_json(tpe_tokenizer *t, const char *path)
+{
+    char *text = NULL;
+    size_t len;
+    int rc;
+    if ((rc = tpe_read_text(path, &text, &len)) != TPE_OK) return rc;
+    rc = load_json_mem(t, text, len, path);
+    free(text);
+    return rc;
+}
+
+int tpe_tokenizer_load_json_mem(const char *text, size_t len, const char *name, tpe_tokenizer **out)
+{
+    tpe_tokenizer *t = tok_new();
+    int rc;
+    *out = NULL;
+    if (!t) return TPE_ENOMEM;
+    rc = load_json_mem(t, text, len, name);
+    if (rc == TPE_OK) *out = t;
+    else tpe_tokenizer_free(t);
+    return rc;
+}
+
+int tpe_tokenizer_load_gpt2_mem(const char *vocab, size_t vlen, const char *merges, size_t mlen, const char *name,
+                                tpe_tokenizer **out)
+{
+    tpe_tokenizer *t = tok_new();
+    char vname[512], mname[512];
+    int rc;
+    *out = NULL;
+    if (!t) return TPE_ENOMEM;
+    snprintf(vname, sizeof vname, "%s/vocab.json", name);
+    snprintf(mname, sizeof mname, "%s/merges.txt", name);
+    rc = load_openai_mem(t, vocab, vlen, vname, merges, mlen, mname);
+    if (rc == TPE_OK) *out = t;
+    else tpe_tokenizer_free(t);
     return rc;
 }
 

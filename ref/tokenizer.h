@@ -15,6 +15,11 @@ typedef struct tpe_tokenizer tpe_tokenizer;
 /* dir holds vocab.json + merges.txt, or tokenizer.json (tried first). */
 int tpe_tokenizer_load(const char *dir, tpe_tokenizer **out);
 void tpe_tokenizer_free(tpe_tokenizer *tok);
+/* The same from texts in memory (fuzzing, embedding): a tokenizer.json, or
+ * the texts of vocab.json and merges.txt; `name` is used in messages. */
+int tpe_tokenizer_load_json_mem(const char *text, size_t len, const char *name, tpe_tokenizer **out);
+int tpe_tokenizer_load_gpt2_mem(const char *vocab, size_t vlen, const char *merges, size_t mlen, const char *name,
+                                tpe_tokenizer **out);
 /* Number of ids (the largest id + 1). */
 size_t tpe_tokenizer_vocab_size(const tpe_tokenizer *tok);
 

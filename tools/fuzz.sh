@@ -16,8 +16,13 @@ for t in $targets; do
     -fno-sanitize-recover=all tests/fuzz/fuzz_$t.c build/clang-fuzz/libtpe.a -lm -o build/fuzz/fuzz_$t
   mkdir -p build/fuzz/corpus-$t
   echo "== fuzzing $t for ${secs}s"
-  build/fuzz/fuzz_$t -max_total_time="$secs" -max_len=65536 -print_final_stats=1 \
+  mkdir -p build/fuzz/findings-$t
+  build/fuzz/fuzz_$t -max_total_time="$secs" -max_len=65536 -print_final_stats=1 -artifact_prefix=build/fuzz/findings-$t/ \
     build/fuzz/corpus-$t tests/fuzz/corpus/$t 2>&1 | grep -E "stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|crash-|Done" || true
-  ls crash-* leak-* timeout-* oom-* 2>/dev/null && { echo "fuzz_$t: finding above"; exit 1; }
+  if ls build/fuzz/findings-$t/* >/dev/null 2>&1; then
+    ls build/fuzz/findings-$t/
+    echo "fuzz_$t: finding above (inputs kept in build/fuzz/findings-$t/)"
+    exit 1
+  fi
 done
 echo "fuzzing: no findings"
