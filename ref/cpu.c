@@ -96,6 +96,7 @@ static const tpe_kernels table_scalar = {
     tpe_sgemm_ukr_scalar, TPE_SCALAR_SMR, TPE_SCALAR_SNR, 128, 256, 4096,
     tpe_dgemm_ukr_scalar, TPE_SCALAR_DMR, TPE_SCALAR_DNR, 64, 256, 4096,
     tpe_sdot_scalar, tpe_ddot_scalar, tpe_saxpy_scalar, tpe_daxpy_scalar,
+    tpe_dd_dot_scalar, tpe_dd_axpy_scalar, tpe_drot_seq_scalar,
 };
 
 #if TPE_BUILD_AVX2
@@ -104,6 +105,7 @@ static const tpe_kernels table_avx2 = {
     tpe_sgemm_ukr_avx2, TPE_AVX2_SMR, TPE_AVX2_SNR, 144, 256, 4080,
     tpe_dgemm_ukr_avx2, TPE_AVX2_DMR, TPE_AVX2_DNR, 72, 256, 4080,
     tpe_sdot_avx2, tpe_ddot_avx2, tpe_saxpy_avx2, tpe_daxpy_avx2,
+    tpe_dd_dot_avx2, tpe_dd_axpy_avx2, tpe_drot_seq_avx2,
 };
 #endif
 
@@ -113,6 +115,7 @@ static const tpe_kernels table_neon = {
     tpe_sgemm_ukr_neon, TPE_NEON_SMR, TPE_NEON_SNR, 128, 256, 4092,
     tpe_dgemm_ukr_neon, TPE_NEON_DMR, TPE_NEON_DNR, 96, 256, 4096,
     tpe_sdot_neon, tpe_ddot_neon, tpe_saxpy_neon, tpe_daxpy_neon,
+    tpe_dd_dot_neon, tpe_dd_axpy_neon, tpe_drot_seq_neon,
 };
 #endif
 

@@ -53,6 +53,13 @@ typedef struct tpe_kernels {
     double (*ddot)(const double *x, const double *y, size_t n);
     void (*saxpy)(size_t n, float a, const float *x, float *y);
     void (*daxpy)(size_t n, double a, const double *x, double *y);
+    /* numerics kernels (numk*.c; scalar twins in numk.c): double-double dot
+     * product and axpy on hi/lo planes, and a sequence of plane rotations on
+     * adjacent columns of a column-major matrix (see kernels_impl.h) */
+    void (*dd_dot)(size_t n, const double *xh, const double *xl, const double *yh, const double *yl, double *sh,
+                   double *sl);
+    void (*dd_axpy)(size_t n, double ah, double al, const double *xh, const double *xl, double *yh, double *yl);
+    void (*drot_seq)(size_t rows, size_t nrot, const double *c, const double *s, double *Z, size_t ldz);
 } tpe_kernels;
 
 /* Choose the path from TPE_SIMD (or `request` when not NULL). Returns

@@ -71,5 +71,7 @@ typedef struct tpe_command {
 /* Commands (one file each under ref/cli/). */
 int tpe_cmd_cpu(int argc, char **argv);
 int tpe_cmd_bench_gemm(int argc, char **argv);
+int tpe_cmd_ols(int argc, char **argv);
+int tpe_cmd_pca(int argc, char **argv);
 
 #endif

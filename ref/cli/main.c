@@ -15,6 +15,8 @@
 static const tpe_command commands[] = {
     {"cpu", tpe_cmd_cpu, "CPU features and the chosen kernel path"},
     {"bench gemm", tpe_cmd_bench_gemm, "GFLOPS of C = A B (one thread, best of several runs)"},
+    {"ols", tpe_cmd_ols, "least squares by Householder QR with full OLS statistics"},
+    {"pca", tpe_cmd_pca, "PCA by block power iteration with Rayleigh-Ritz"},
 };
 
 static void usage(FILE *f)
