@@ -146,59 +146,49 @@ void tpe_qr_unblocked(size_t m, size_t n, double *A, size_t lda, double *tau)
 
 /* W (kb x nc, ldw) += V1^T C1, C1 the top kb rows of C:
  * W[r, c] += C1[r, c] + sum_{i > r} V1[i, r] C1[i, c]. */
-static void trmm_v1t_add(size_t kb, size_t nc, const double *V, size_t ldv, const double *C, size_t ldc, double *W,
-                         size_t ldw)
+static void trmm_v1t_add(const tpe_kernels *kt, size_t kb, size_t nc, const double *V, size_t ldv, const double *C,
+                         size_t ldc, double *W, size_t ldw)
 {
-    size_t r, c, i;
+    size_t r, c;
     for (c = 0; c < nc; c++) {
         const double *cc = C + c * ldc;
         double *w = W + c * ldw;
-        for (r = 0; r < kb; r++) {
-            const double *v = V + r * ldv;
-            double s = cc[r];
-            for (i = r + 1; i < kb; i++) s += v[i] * cc[i];
-            w[r] += s;
-        }
+        for (r = 0; r < kb; r++)
+            w[r] += cc[r] + (r + 1 < kb ? kt->ddot(V + r * ldv + r + 1, cc + r + 1, kb - r - 1) : 0.0);
     }
 }
 
 /* C1 -= V1 W: C1[i, c] -= W[i, c] + sum_{r < i} V1[i, r] W[r, c]. */
-static void trmm_v1_sub(size_t kb, size_t nc, const double *V, size_t ldv, const double *W, size_t ldw, double *C,
-                        size_t ldc)
+static void trmm_v1_sub(const tpe_kernels *kt, size_t kb, size_t nc, const double *V, size_t ldv, const double *W,
+                        size_t ldw, double *C, size_t ldc)
 {
-    size_t r, c, i;
+    size_t r, c;
     for (c = 0; c < nc; c++) {
         double *cc = C + c * ldc;
         const double *w = W + c * ldw;
         for (r = 0; r < kb; r++) {
-            const double *v = V + r * ldv;
-            double wr = w[r];
-            cc[r] -= wr;
-            for (i = r + 1; i < kb; i++) cc[i] -= v[i] * wr;
+            cc[r] -= w[r];
+            if (r + 1 < kb && w[r] != 0.0) kt->daxpy(kb - r - 1, -w[r], V + r * ldv + r + 1, cc + r + 1);
         }
     }
 }
 
 /* W (kb x nc) <- T W (trans = 0) or T^T W (trans = 1), T upper triangular. */
-static void trmm_t(int trans, size_t kb, size_t nc, const double *T, size_t ldt, double *W, size_t ldw)
+static void trmm_t(const tpe_kernels *kt, int trans, size_t kb, size_t nc, const double *T, size_t ldt, double *W,
+                   size_t ldw)
 {
     size_t c, r, i;
     for (c = 0; c < nc; c++) {
         double *w = W + c * ldw;
         if (trans) {
             /* row r of T^T is column r of T (entries 0..r); bottom up, in place */
-            for (r = kb; r-- > 0;) {
-                const double *t = T + r * ldt;
-                double s = 0.0;
-                for (i = 0; i <= r; i++) s += t[i] * w[i];
-                w[r] = s;
-            }
+            for (r = kb; r-- > 0;) w[r] = kt->ddot(T + r * ldt, w, r + 1);
         } else {
-            /* row r of T has entries r..kb-1; top down, in place */
-            for (r = 0; r < kb; r++) {
-                double s = 0.0;
-                for (i = r; i < kb; i++) s += T[r + i * ldt] * w[i];
-                w[r] = s;
+            /* T w = sum_i T[0:i+1, i] w_i, column by column, in place */
+            for (i = 0; i < kb; i++) {
+                double t = w[i];
+                if (i > 0 && t != 0.0) kt->daxpy(i, t, T + i * ldt, w);
+                w[i] = t * T[i + i * ldt];
             }
         }
     }
@@ -213,13 +203,14 @@ static void trmm_t(int trans, size_t kb, size_t nc, const double *T, size_t ldt,
 static void apply_block(int trans, size_t m, size_t nc, size_t kb, const double *V, size_t ldv, const double *T,
                         size_t ldt, double *C, size_t ldc, double *W)
 {
+    const tpe_kernels *kt = tpe_kernels_get();
     if (nc == 0 || kb == 0) return;
     if (m > kb) cm_gemm(TPE_TRANS, TPE_NO_TRANS, kb, nc, m - kb, 1.0, V + kb, ldv, C + kb, ldc, 0.0, W, kb);
     else memset(W, 0, kb * nc * sizeof *W);
-    trmm_v1t_add(kb, nc, V, ldv, C, ldc, W, kb);
-    trmm_t(trans, kb, nc, T, ldt, W, kb);
+    trmm_v1t_add(kt, kb, nc, V, ldv, C, ldc, W, kb);
+    trmm_t(kt, trans, kb, nc, T, ldt, W, kb);
     if (m > kb) cm_gemm(TPE_NO_TRANS, TPE_NO_TRANS, m - kb, nc, kb, -1.0, V + kb, ldv, W, kb, 1.0, C + kb, ldc);
-    trmm_v1_sub(kb, nc, V, ldv, W, kb, C, ldc);
+    trmm_v1_sub(kt, kb, nc, V, ldv, W, kb, C, ldc);
 }
 
 /* T (n x n) of n reflectors stored in place in A (m x n), by dot products
