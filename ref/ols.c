@@ -625,9 +625,10 @@ int tpe_ols_fit_many(const double *X, size_t n, size_t k, const double *Y, size_
     if (!(o.rank_tol >= 0.0) || !(o.rank_tol < 1.0))
         return tpe_error(TPE_EINVAL, "ols: rank tolerance %g is not in [0, 1)", o.rank_tol);
     if (tpe_size_mul(n, k, &nk)) return tpe_error(TPE_ENOMEM, "ols: %zu x %zu is too large", n, k);
-    if ((rc = tpe_check_finite_f64(X, nk, k, "X"))) return rc;
+    /* the message names the element; the status is a bad argument */
+    if (tpe_check_finite_f64(X, nk, k, "X")) return TPE_EINVAL;
     for (r = 0; r < nrhs; r++)
-        if ((rc = tpe_check_finite_f64(Y + r * n, n, 0, "y"))) return rc;
+        if (tpe_check_finite_f64(Y + r * n, n, 0, "y")) return TPE_EINVAL;
     memset(&d, 0, sizeof d);
     d.X = X;
     d.n = n;
