@@ -352,7 +352,7 @@ static int alloc_result(tpe_ols_result *r, const design *d, int precision)
         return TPE_ENOMEM;
     }
     for (j = 0; j < p; j++) {
-        r->coef[j] = r->se[j] = r->t[j] = r->pvalue[j] = r->log_pvalue[j] = NAN;
+        r->coef[j] = r->se[j] = r->t[j] = r->pvalue[j] = r->log_pvalue[j] = (double)NAN;
         r->dropped[j] = d->dropped[j];
     }
     r->n = d->n;
@@ -372,7 +372,7 @@ static void finish_stats(tpe_ols_result *r, const design *d)
     double c = d->intercept ? 1.0 : 0.0;
     size_t j;
     if (r->df_resid > 0) r->adj_r2 = 1.0 - ((double)d->n - c) / (double)r->df_resid * (1.0 - r->r2);
-    else r->adj_r2 = NAN;
+    else r->adj_r2 = (double)NAN;
     for (j = 0; j < d->p; j++) {
         if (d->dropped[j] || !(r->se[j] >= 0.0)) continue;
         r->t[j] = r->coef[j] / r->se[j];
@@ -433,7 +433,7 @@ static int solve_dd(const design *d, const double *y, int sy, tpe_ols_result *r)
     const tpe_kernels *kt = tpe_kernels_get();
     size_t n = d->n, q = d->q, j;
     double *zh = tpe_alloc_array(n, sizeof *zh, "OLS Q^T y"), *zl = tpe_calloc_array(n, sizeof *zl, "OLS Q^T y");
-    tpe_dd rss = tpe_dd_from(0.0), tss = tpe_dd_from(0.0), sigma = tpe_dd_from(NAN), mean = tpe_dd_from(0.0);
+    tpe_dd rss = tpe_dd_from(0.0), tss = tpe_dd_from(0.0), sigma = tpe_dd_from((double)NAN), mean = tpe_dd_from(0.0);
     int rc = TPE_OK;
     if (!zh || !zl) {
         tpe_free(zh);

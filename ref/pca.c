@@ -275,7 +275,8 @@ int tpe_pca(const double *X, size_t n, size_t d, size_t k, const tpe_pca_opts *o
     max_iter = o.max_iter ? o.max_iter : 500;
     p = o.block ? MAX(o.block, k) : k + MAX((size_t)8, k / 4);
     if (p > d) p = d;
-    full = o.force_full || o.var_fraction > 0.0 || p >= d || (!o.force_iterate && 16 * p > d);
+    full = o.force_full || o.var_fraction > 0.0 || (!o.force_iterate && (p >= d || 16 * p > d));
+    if (p >= d) p = d; /* a block of d vectors is the whole space: one exact Rayleigh-Ritz step */
     out->n = n;
     out->d = d;
     out->mean = tpe_alloc_array(d, sizeof *out->mean, "PCA mean");
@@ -326,16 +327,17 @@ int tpe_pca(const double *X, size_t n, size_t d, size_t k, const tpe_pca_opts *o
     }
     cm_gemm(TPE_NO_TRANS, TPE_NO_TRANS, d, k, d, 1.0, C, d, V, d, 0.0, W, d);
     out->max_residual = max_residual(d, k, V, W, theta) / (theta[0] > 0.0 ? theta[0] : 1.0);
-    /* sign: the largest-magnitude entry of each component positive */
+    /* sign: the largest-magnitude entry of each component positive. Entries
+     * within 1e-12 relative of the largest count as tied and the first of
+     * them decides, so rounding (one kernel path or another) cannot flip a
+     * component whose entries are equal in magnitude. */
     for (i = 0; i < k; i++) {
         double *v = V + i * d, big = 0.0;
         size_t at = 0;
         for (j = 0; j < d; j++)
-            if (fabs(v[j]) > big) {
-                big = fabs(v[j]);
-                at = j;
-            }
-        if (v[at] < 0.0)
+            if (fabs(v[j]) > big) big = fabs(v[j]);
+        while (at < d && !(fabs(v[at]) >= big * (1.0 - 1e-12))) at++;
+        if (at < d && v[at] < 0.0)
             for (j = 0; j < d; j++) v[j] = -v[j];
     }
     out->components = V; /* column-major d x k is row-major k x d */

@@ -39,7 +39,9 @@
  * Output convention (SPEC.md, as scikit-learn): eigenvalues of C descending
  * (explained_variance, with n - 1), explained_variance_ratio = lambda_i /
  * trace(C), components as unit rows with their largest-magnitude entry
- * positive (the first such entry on ties), scores = Xc components^T.
+ * positive (entries within 1e-12 relative of the largest count as ties, and
+ * the first of them decides, so rounding cannot flip the sign of a
+ * component with equal-magnitude entries), scores = Xc components^T.
  */
 #ifndef TPE_PCA_H
 #define TPE_PCA_H

@@ -45,7 +45,7 @@ static double lgamma_diff(double b, double a)
 double tpe_lbeta(double a, double b)
 {
     double lo = a < b ? a : b, hi = a < b ? b : a;
-    if (!(lo > 0.0) || !isfinite(hi)) return NAN;
+    if (!(lo > 0.0) || !isfinite(hi)) return (double)NAN;
     if (hi < 10.0) return lgamma(lo) + lgamma(hi) - lgamma(lo + hi); /* all terms moderate */
     if (lo < 10.0) return lgamma(lo) - lgamma_diff(hi, lo);
     /* both large: log B = log sqrt(2 pi) - log(hi)/2 - (lo - 1/2) log1p(hi/lo)
@@ -107,7 +107,7 @@ static double beta_cf(double a, double b, double x, double xc)
                 return tpe_dd_to_double(tpe_dd_div(one, f));
         }
     }
-    return NAN;
+    return (double)NAN;
 }
 
 enum { WANT_VALUE, WANT_UPPER, WANT_LOG };
@@ -121,7 +121,7 @@ static double betainc_impl(double a, double b, double x, double xc, double lnx, 
 {
     double lnpre, h, direct, t;
     int swap;
-    if (!(a > 0.0) || !(b > 0.0) || !(x >= 0.0) || !(xc >= 0.0) || isnan(lnx) || isnan(lnxc)) return NAN;
+    if (!(a > 0.0) || !(b > 0.0) || !(x >= 0.0) || !(xc >= 0.0) || isnan(lnx) || isnan(lnxc)) return (double)NAN;
     if (lnx == -(double)INFINITY) return want == WANT_VALUE ? 0.0 : want == WANT_UPPER ? 1.0 : -(double)INFINITY;
     if (lnxc == -(double)INFINITY) return want == WANT_VALUE ? 1.0 : want == WANT_UPPER ? 0.0 : 0.0;
     /* DLMF 8.17.4: evaluate the side where the continued fraction converges */
@@ -134,7 +134,7 @@ static double betainc_impl(double a, double b, double x, double xc, double lnx, 
     /* log of x^a (1-x)^b / (a B(a, b)) */
     lnpre = a * lnx + b * lnxc - tpe_lbeta(a, b) - log(a);
     h = beta_cf(a, b, x, xc);
-    if (isnan(h) || !(h > 0.0)) return NAN;
+    if (isnan(h) || !(h > 0.0)) return (double)NAN;
     /* direct = I_x(a, b) on the (possibly swapped) convergent side */
     if (!swap) {
         if (want == WANT_LOG) return lnpre + log(h);
@@ -167,7 +167,7 @@ static int check_x(double x, double xc)
 double tpe_betainc(double a, double b, double x, double xc)
 {
     double lx, lxc;
-    if (!check_x(x, xc)) return NAN;
+    if (!check_x(x, xc)) return (double)NAN;
     logs_of(x, xc, &lx, &lxc);
     return betainc_impl(a, b, x, xc, lx, lxc, WANT_VALUE);
 }
@@ -175,7 +175,7 @@ double tpe_betainc(double a, double b, double x, double xc)
 double tpe_betainc_upper(double a, double b, double x, double xc)
 {
     double lx, lxc;
-    if (!check_x(x, xc)) return NAN;
+    if (!check_x(x, xc)) return (double)NAN;
     logs_of(x, xc, &lx, &lxc);
     return betainc_impl(a, b, x, xc, lx, lxc, WANT_UPPER);
 }
@@ -183,7 +183,7 @@ double tpe_betainc_upper(double a, double b, double x, double xc)
 double tpe_betainc_log(double a, double b, double x, double xc)
 {
     double lx, lxc;
-    if (!check_x(x, xc)) return NAN;
+    if (!check_x(x, xc)) return (double)NAN;
     logs_of(x, xc, &lx, &lxc);
     return betainc_impl(a, b, x, xc, lx, lxc, WANT_LOG);
 }
@@ -204,7 +204,7 @@ double tpe_betainc_log(double a, double b, double x, double xc)
 static double t_pvalue(double t, double df, int want_log)
 {
     double at = fabs(t), x, xc, lnx, lnxc;
-    if (isnan(t) || !(df > 0.0) || isnan(df)) return NAN;
+    if (isnan(t) || !(df > 0.0) || isnan(df)) return (double)NAN;
     if (isinf(at)) return want_log ? -(double)INFINITY : 0.0;
     if (isinf(df)) {
         /* the normal limit: p = erfc(|t| / sqrt 2) */
@@ -258,7 +258,7 @@ static int pearson_core(const double *x, const double *y, size_t n, double *r)
 {
     double mx, my, sxx = 0.0, syy = 0.0, sxy = 0.0, v;
     size_t i;
-    *r = NAN;
+    *r = (double)NAN;
     if (n < 2) return tpe_error(TPE_EINVAL, "correlation needs at least 2 pairs, got %zu", n);
     mx = mean2(x, n);
     my = mean2(y, n);
@@ -278,7 +278,7 @@ static int pearson_core(const double *x, const double *y, size_t n, double *r)
 int tpe_pearson(const double *x, const double *y, size_t n, double *r)
 {
     int rc;
-    *r = NAN;
+    *r = (double)NAN;
     if ((rc = check_data(x, n, "x")) || (rc = check_data(y, n, "y"))) return rc;
     return pearson_core(x, y, n, r);
 }
@@ -327,7 +327,7 @@ int tpe_spearman(const double *x, const double *y, size_t n, double *rho)
 {
     double *rx, *ry;
     int rc;
-    *rho = NAN;
+    *rho = (double)NAN;
     if (n < 2) return tpe_error(TPE_EINVAL, "correlation needs at least 2 pairs, got %zu", n);
     rx = tpe_alloc_array(n, sizeof *rx, "ranks of x");
     ry = tpe_alloc_array(n, sizeof *ry, "ranks of y");
@@ -347,7 +347,7 @@ int tpe_spearman(const double *x, const double *y, size_t n, double *rho)
 double tpe_corr_pvalue(double r, size_t n)
 {
     double df, t;
-    if (n < 3 || isnan(r) || fabs(r) > 1.0) return NAN;
+    if (n < 3 || isnan(r) || fabs(r) > 1.0) return (double)NAN;
     if (fabs(r) == 1.0) return 0.0;
     df = (double)(n - 2);
     t = r * sqrt(df / ((1.0 - r) * (1.0 + r)));

@@ -282,11 +282,11 @@ TEST(ols_rejects_bad_input)
     double X[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, y[6] = {1, 2, 3, 4, 5, 6};
     tpe_ols_result r;
     tpe_ols_opts o;
-    X[5] = NAN;
+    X[5] = (double)NAN;
     CHECK_ERR(tpe_ols_fit(X, 6, 2, y, 1, TPE_OLS_F64, &r), TPE_EINVAL, "X: element [2, 1] is NaN");
     CHECK(r.coef == NULL);
     X[5] = 6.0;
-    y[3] = INFINITY;
+    y[3] = (double)INFINITY;
     CHECK_ERR(tpe_ols_fit(X, 6, 2, y, 1, TPE_OLS_F64, &r), TPE_EINVAL, "y: element 3");
     y[3] = 4.0;
     CHECK_ERR(tpe_ols_fit(X, 0, 2, y, 1, TPE_OLS_F64, &r), TPE_EINVAL, "no observations");

@@ -348,7 +348,7 @@ TEST(qr_triangular_reports_singular_column)
     b[0] = b[1] = b[2] = 1.0;
     CHECK_ERR(tpe_tri_solve(3, R, 3, b, 1e-12, &bad), TPE_ENUMERIC, "(near-)singular");
     CHECK_ERR(tpe_tri_inverse(3, R, 3, 1e-12, &bad), TPE_ENUMERIC, "column 2");
-    R[0] = NAN;
+    R[0] = (double)NAN;
     CHECK_ERR(tpe_tri_solve_trans(3, R, 3, b, 0.0, &bad), TPE_ENUMERIC, "not finite");
     CHECK(bad == 0);
 }

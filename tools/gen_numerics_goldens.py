@@ -378,8 +378,10 @@ def pca_design(kind, n, d, seed, s):
 def gen_pca():
     cases = [
         dict(name="separated", kind="uniform", n=1000, d=16, seed=31, s=[2.0 ** (-0.5 * l) * 10 for l in range(16)]),
-        dict(name="close", kind="uniform", n=800, d=16, seed=32,
+        dict(name="mixed", kind="uniform", n=800, d=16, seed=32,
              s=[10.0, 9.999, 9.99, 9.9, 5.0, 4.9999, 3, 2, 1.5, 1.2, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5]),
+        dict(name="close", kind="hadamard", n=512, d=16, seed=0,
+             s=[10.0, 9.99999, 9.9, 5.0, 4.9999, 4.99, 3.0, 2.0, 1.5, 1.2, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5]),
         dict(name="repeated", kind="hadamard", n=256, d=16, seed=0,
              s=[8.0, 8.0, 8.0, 4.0, 4.0, 2.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.25, 0.25, 0.125, 0.0625, 0.03125]),
         dict(name="tall", kind="uniform", n=20000, d=64, seed=33, s=[float(64 - l) ** 1.5 / 100 for l in range(64)]),

@@ -61,9 +61,9 @@ static int write_outputs(const char *dir, const tpe_pca_result *r)
 int tpe_cmd_pca(int argc, char **argv)
 {
     int json = 0;
-    size_t k = 0, max_iter = 0, seed = 0;
+    size_t k = 0, max_iter = 0, seed = 0, block = 0;
     double tol = 0.0, var = 0.0;
-    const char *outdir = NULL;
+    const char *outdir = NULL, *method = "auto";
     const tpe_opt opts[] = {
         {"--k", TPE_OPT_SIZE, &k, "K", "components to keep (default: all d)"},
         {"--out", TPE_OPT_STR, &outdir, "DIR", "write DIR/components.npy (K x d) and DIR/scores.npy (n x K)"},
@@ -71,6 +71,9 @@ int tpe_cmd_pca(int argc, char **argv)
         {"--tol", TPE_OPT_F64, &tol, "T", "converged when ||C v - lambda v|| <= T lambda_1 (default 1e-11)"},
         {"--max-iter", TPE_OPT_SIZE, &max_iter, "N", "Rayleigh-Ritz iterations before giving up (default 500)"},
         {"--seed", TPE_OPT_SIZE, &seed, "S", "seed of the starting block (default 0)"},
+        {"--method", TPE_OPT_STR, &method, "auto|dense|subspace",
+         "dense: Rayleigh-Ritz on the whole space; subspace: Chebyshev-filtered block iteration (default auto)"},
+        {"--block", TPE_OPT_SIZE, &block, "P", "block size of the subspace iteration (default k + max(8, k/4))"},
         {"--json", TPE_OPT_FLAG, &json, NULL, "one JSON object on stdout"},
     };
     const tpe_cmdspec spec = {
@@ -91,6 +94,8 @@ int tpe_cmd_pca(int argc, char **argv)
     if (rc) return rc < 0 ? 0 : rc;
     if (!(tol >= 0.0 && tol < 1.0)) return tpe_cli_usage(spec.cmd, "--tol must be in [0, 1)");
     if (!(var >= 0.0 && var <= 1.0)) return tpe_cli_usage(spec.cmd, "--var must be in [0, 1]");
+    if (strcmp(method, "auto") != 0 && strcmp(method, "dense") != 0 && strcmp(method, "subspace") != 0)
+        return tpe_cli_usage(spec.cmd, "--method must be auto, dense or subspace, got '%s'", method);
     if (tpe_npy_read_f64(pos[0], &X)) return tpe_cli_fail(spec.cmd);
     if (X.ndim != 2) {
         tpe_error(TPE_EINVAL, "%s: X must be (n, d), has %d dimensions", pos[0], X.ndim);
@@ -109,6 +114,9 @@ int tpe_cmd_pca(int argc, char **argv)
     o.seed = seed;
     o.var_fraction = var;
     o.want_scores = outdir != NULL;
+    o.block = block;
+    o.force_full = strcmp(method, "dense") == 0;
+    o.force_iterate = strcmp(method, "subspace") == 0;
     tpe_progress_begin(&prog, "pca", 2.0);
     o.progress = &prog;
     t0 = tpe_now();
