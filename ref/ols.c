@@ -118,37 +118,44 @@ static int compute_shifts(design *d, int equilibrate)
     return TPE_OK;
 }
 
-/* A (n x q, column-major) <- the kept columns, scaled: a blocked transpose
- * of the row-major X so that both sides are read and written in lines. */
-static void build_matrix(const design *d, double *A)
+/* A (n x q, column-major) <- the kept columns, scaled: a transpose of the
+ * row-major X in tiles of 16 rows x 64 columns (row tiles outermost), so X
+ * is streamed once and each tile's 16-entry column pieces are written in
+ * cache lines. */
+static int build_matrix(const design *d, double *A)
 {
-    const size_t B = 32;
-    size_t i0, c0, i, c, n = d->n, q = d->q;
-    for (c0 = 0; c0 < q; c0 += B) {
-        size_t c1 = MIN(c0 + B, q);
-        double s[32];
-        size_t src[32];
-        int ones[32];
-        for (c = c0; c < c1; c++) {
-            size_t j = d->kept[c];
-            s[c - c0] = ldexp(1.0, d->shift[j]);
-            ones[c - c0] = d->intercept && j == 0;
-            src[c - c0] = d->intercept ? j - (j > 0) : j;
-        }
-        for (i0 = 0; i0 < n; i0 += B) {
-            size_t i1 = MIN(i0 + B, n);
+    const size_t RB = 16, CB = 64;
+    size_t i0, c0, i, c, n = d->n, q = d->q, k = d->k;
+    double *s = tpe_alloc_array(q, sizeof *s, "column scales");
+    size_t *src = tpe_alloc_array(q, sizeof *src, "column sources");
+    if (!s || !src) {
+        tpe_free(s);
+        tpe_free(src);
+        return TPE_ENOMEM;
+    }
+    for (c = 0; c < q; c++) {
+        size_t j = d->kept[c];
+        s[c] = ldexp(1.0, d->shift[j]);
+        src[c] = d->intercept && j == 0 ? (size_t)-1 : d->intercept ? j - 1 : j; /* -1: the column of ones */
+    }
+    for (i0 = 0; i0 < n; i0 += RB) {
+        size_t i1 = MIN(i0 + RB, n);
+        for (c0 = 0; c0 < q; c0 += CB) {
+            size_t c1 = MIN(c0 + CB, q);
             for (c = c0; c < c1; c++) {
-                double *col = A + c * n;
-                size_t cc = c - c0;
-                if (ones[cc]) {
-                    for (i = i0; i < i1; i++) col[i] = s[cc];
+                double *col = A + c * n, sc = s[c];
+                if (src[c] == (size_t)-1) {
+                    for (i = i0; i < i1; i++) col[i] = sc;
                 } else {
-                    const double *x = d->X + src[cc];
-                    for (i = i0; i < i1; i++) col[i] = x[i * d->k] * s[cc];
+                    const double *x = d->X + src[c];
+                    for (i = i0; i < i1; i++) col[i] = x[i * k] * sc;
                 }
             }
         }
     }
+    tpe_free(s);
+    tpe_free(src);
+    return TPE_OK;
 }
 
 /* Factor the kept columns; on return the flagged (collinear) columns are
@@ -171,7 +178,7 @@ static int factor_kept(design *d, int *flag, size_t *nflag)
         d->A = tpe_alloc_array(sz, sizeof(double), "OLS design copy");
         d->tau = tpe_alloc_array(kmin, sizeof(double), "OLS reflector scales");
         if (!d->A || !d->tau) return TPE_ENOMEM;
-        build_matrix(d, d->A);
+        if ((rc = build_matrix(d, d->A))) return rc;
         for (c = 0; c < q; c++) d->colnorm[d->kept[c]] = tpe_nrm2(n, d->A + c * n, 1);
         rc = tpe_qr_ex(n, q, d->A, n, d->tau, 0, d->progress);
         if (rc) return rc;
@@ -181,7 +188,7 @@ static int factor_kept(design *d, int *flag, size_t *nflag)
         d->tauh = tpe_alloc_array(kmin, sizeof(double), "OLS reflector scales");
         d->taul = tpe_alloc_array(kmin, sizeof(double), "OLS reflector scales");
         if (!d->Ah || !d->Al || !d->tauh || !d->taul) return TPE_ENOMEM;
-        build_matrix(d, d->Ah);
+        if ((rc = build_matrix(d, d->Ah))) return rc;
         for (c = 0; c < q; c++) d->colnorm[d->kept[c]] = tpe_nrm2(n, d->Ah + c * n, 1);
         tpe_qr_dd(n, q, d->Ah, d->Al, n, d->tauh, d->taul, d->progress);
     }

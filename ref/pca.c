@@ -22,8 +22,12 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* rows of X centred at a time, and the width of the lower block columns of C */
+#ifndef COV_ROWS
 #define COV_ROWS 512
+#endif
+#ifndef COV_BW
 #define COV_BW 96
+#endif
 
 static void cm_gemm(tpe_trans ta, tpe_trans tb, size_t m, size_t n, size_t k, double alpha, const double *A,
                     size_t lda, const double *B, size_t ldb, double beta, double *C, size_t ldc)

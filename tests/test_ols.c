@@ -110,6 +110,8 @@ TEST(ols_hard_problems_keep_their_digits)
         size_t n, k, p, ns, j;
         double *X = garr2(g, "X", &n, &k), *y = garr(g, "y", &ns), *coef = garr(truth, "coef", &p),
                *se = garr(truth, "se", &ns);
+        const tpe_json *rounded = tpe_json_get(g, "truth_of_rounded");
+        double *rcoef = NULL, *rse = NULL, rdig[2] = {17.0, 17.0};
         double dig[3][2], lapack = fmin(gnum(ref, "coef"), gnum(ref, "se"));
         int prec, representable = gbool(g, "representable"), beyond = gbool(g, "beyond");
         const char *name = gstr(g, "name");
@@ -125,6 +127,13 @@ TEST(ols_hard_problems_keep_their_digits)
             CHECKF(r.rank == p, "%s: rank %zu, expected %zu", name, r.rank, p);
             dig[prec][0] = min_digits(r.coef, coef, p);
             dig[prec][1] = min_digits(r.se, se, p);
+            if (prec == TPE_OLS_DD && rounded) {
+                /* what the rounded inputs themselves determine: dd must get it */
+                rcoef = garr(rounded, "coef", &ns);
+                rse = garr(rounded, "se", &ns);
+                rdig[0] = min_digits(r.coef, rcoef, p);
+                rdig[1] = min_digits(r.se, rse, p);
+            }
             for (j = 0; j < p; j++) CHECK(r.dropped[j] == 0);
             tpe_ols_free(&r);
         }
@@ -137,12 +146,16 @@ TEST(ols_hard_problems_keep_their_digits)
         if (representable)
             CHECKF(dig[1][0] >= 12.0 && dig[1][1] >= 12.0, "%s: dd keeps %.2f / %.2f digits, need 12", name, dig[1][0],
                    dig[1][1]);
+        else
+            CHECKF(rdig[0] >= 12.0 && rdig[1] >= 12.0,
+                   "%s: dd keeps %.2f / %.2f digits of the solution the rounded data determine, need 12", name, rdig[0],
+                   rdig[1]);
         CHECKF(dig[1][0] >= dig[0][0] - 0.5 && dig[1][1] >= dig[0][1] - 0.5,
                "%s: dd (%.2f / %.2f) loses against double (%.2f / %.2f)", name, dig[1][0], dig[1][1], dig[0][0],
                dig[0][1]);
         snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%s%s f64 %.1f/%.1f dd %.1f/%.1f refine %.1f/%.1f",
                  c ? "; " : "", name, dig[0][0], dig[0][1], dig[1][0], dig[1][1], dig[2][0], dig[2][1]);
-        free(X), free(y), free(coef), free(se);
+        free(X), free(y), free(coef), free(se), free(rcoef), free(rse);
     }
     NOTE("digits coef/se: %s", notes);
     tpe_json_free(doc);

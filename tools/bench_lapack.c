@@ -2,11 +2,8 @@
  * tools/bench_lapack.c -- the LAPACK side of `make bench` for least squares
  * and PCA (tools/bench.sh builds it against OpenBLAS + LAPACKE when they are
  * installed and runs it beside tpe; never linked into tpe).
+ * Inputs come from tools/gen_bench_data.c (X.npy N x D, y.npy N).
  *
- *   bench_lapack gen N D DIR      write DIR/X.npy (N x D) and DIR/y.npy (N):
- *                                 X[i,j] = mu_j + s_j z_ij with s_j = (j+1)^-0.5
- *                                 (a decaying spectrum, like an embedding's),
- *                                 y = X beta + noise; z, noise N(0,1), fixed seed
  *   bench_lapack dgels X.npy y.npy [reps]
  *                                 least squares of y on [1, X] (N x (D+1)) by
  *                                 LAPACKE_dgels (column-major, as LAPACK wants):
@@ -33,36 +30,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* splitmix64-seeded xorshift-style generator and Box-Muller normals */
-static uint64_t st = 0x9e3779b97f4a7c15ull;
-static uint64_t next64(void)
-{
-    uint64_t z = (st += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-static double unif(void) { return ((double)(next64() >> 11) + 0.5) * 0x1.0p-53; }
-static double normal(void) { return sqrt(-2.0 * log(unif())) * cos(6.283185307179586 * unif()); }
-
-static int write_npy(const char *path, const double *x, size_t rows, size_t cols, int ndim)
-{
-    char hdr[128];
-    FILE *f = fopen(path, "wb");
-    int n;
-    if (!f) return 1;
-    if (ndim == 1) n = snprintf(hdr, sizeof hdr, "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu,), }", rows);
-    else n = snprintf(hdr, sizeof hdr, "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }", rows, cols);
-    while ((n + 10) % 64 != 63) hdr[n++] = ' ';
-    hdr[n++] = '\n';
-    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-    fputc(n & 255, f);
-    fputc(n >> 8, f);
-    fwrite(hdr, 1, (size_t)n, f);
-    fwrite(x, sizeof *x, rows * cols, f);
-    return fclose(f) != 0;
 }
 
 /* reads a little-endian '<f8' C-order .npy of 1 or 2 dimensions (our own files) */
@@ -92,26 +59,6 @@ static double *read_npy(const char *path, size_t *rows, size_t *cols)
 
 int main(int argc, char **argv)
 {
-    if (argc >= 5 && strcmp(argv[1], "gen") == 0) {
-        size_t n = strtoul(argv[2], NULL, 10), d = strtoul(argv[3], NULL, 10), i, j;
-        double *X = malloc(n * d * sizeof *X), *y = malloc(n * sizeof *y), *beta = malloc(d * sizeof *beta);
-        char path[4096];
-        for (j = 0; j < d; j++) beta[j] = normal();
-        for (i = 0; i < n; i++) {
-            double s = 0.5;
-            for (j = 0; j < d; j++) {
-                double x = 0.1 * (double)(j % 7) + normal() / sqrt((double)j + 1.0);
-                X[i * d + j] = x;
-                s += beta[j] * x;
-            }
-            y[i] = s + normal();
-        }
-        snprintf(path, sizeof path, "%s/X.npy", argv[4]);
-        if (write_npy(path, X, n, d, 2)) return 1;
-        snprintf(path, sizeof path, "%s/y.npy", argv[4]);
-        if (write_npy(path, y, n, 1, 1)) return 1;
-        return 0;
-    }
     if (argc >= 4 && strcmp(argv[1], "dgels") == 0) {
         size_t n, d, ny, one, i, j;
         int r, reps = argc > 4 ? atoi(argv[4]) : 1;
@@ -184,6 +131,6 @@ int main(int argc, char **argv)
         printf("%.4f %.4f %.4f %.10g\n", best, bsyrk, bsyev, w[d - 1]);
         return 0;
     }
-    fprintf(stderr, "usage: bench_lapack gen N D DIR | dgels X.npy y.npy [reps] | pca X.npy [reps]\n");
+    fprintf(stderr, "usage: bench_lapack dgels X.npy y.npy [reps] | pca X.npy [reps]\n");
     return 2;
 }

@@ -73,5 +73,6 @@ int tpe_cmd_cpu(int argc, char **argv);
 int tpe_cmd_bench_gemm(int argc, char **argv);
 int tpe_cmd_ols(int argc, char **argv);
 int tpe_cmd_pca(int argc, char **argv);
+int tpe_cmd_bench_lstsq(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const tpe_command commands[] = {
     {"bench gemm", tpe_cmd_bench_gemm, "GFLOPS of C = A B (one thread, best of several runs)"},
     {"ols", tpe_cmd_ols, "least squares by Householder QR with full OLS statistics"},
     {"pca", tpe_cmd_pca, "PCA by block power iteration with Rayleigh-Ritz"},
+    {"bench lstsq", tpe_cmd_bench_lstsq, "seconds of least squares by blocked QR (one thread)"},
 };
 
 static void usage(FILE *f)
