@@ -84,26 +84,39 @@ static int negligible(const double *d, const double *e, size_t i)
  * and creates the bulge s e_{k+1} at (k, k+2), which G_{k+1} removes. Z
  * accumulates Z <- Z G_start ... G_{end-1}.
  */
-/* Rotations of up to BATCH sweeps are kept and applied to Z together, row
- * block by row block (ROWS rows of Z, all columns, stay in L2 while every
- * sweep of the batch passes over them), instead of streaming Z through
- * the cache once per sweep: the T updates do not depend on Z. */
-#define BATCH 48
-#define ROWS 48
+/* Rotations of up to BATCH sweeps are kept and applied to Z together, ROWS
+ * rows at a time: the rows' slice of the columns the batch touches is
+ * copied into a contiguous buffer (ROWS x ncols, column-major), every sweep
+ * of the batch passes over it while it sits in L1/L2, and it is copied
+ * back. The T updates do not depend on Z, so nothing waits; Z streams
+ * through the cache once per batch instead of once per sweep, and the
+ * buffer's columns are adjacent (no page-strided access for large n). */
+#define BATCH 96
+#define ROWS 16
 
 typedef struct sweep_batch {
     size_t count, used;
     size_t start[BATCH], len[BATCH], off[BATCH];
     double *c, *s; /* BATCH * n each */
+    double *buf;   /* ROWS * n */
 } sweep_batch;
 
 static void flush_batch(const tpe_kernels *kt, sweep_batch *b, size_t n, double *Z, size_t ldz)
 {
-    size_t i0, j;
-    for (i0 = 0; i0 < n; i0 += ROWS) {
+    size_t i0, j, r, c, cmin = n, cmax = 0;
+    for (j = 0; j < b->count; j++) {
+        if (b->start[j] < cmin) cmin = b->start[j];
+        if (b->start[j] + b->len[j] + 1 > cmax) cmax = b->start[j] + b->len[j] + 1;
+    }
+    for (i0 = 0; i0 < n && b->count; i0 += ROWS) {
         size_t rows = n - i0 < ROWS ? n - i0 : ROWS;
+        for (c = cmin; c < cmax; c++)
+            for (r = 0; r < rows; r++) b->buf[r + (c - cmin) * ROWS] = Z[i0 + r + c * ldz];
         for (j = 0; j < b->count; j++)
-            kt->drot_seq(rows, b->len[j], b->c + b->off[j], b->s + b->off[j], Z + i0 + b->start[j] * ldz, ldz);
+            kt->drot_seq(rows, b->len[j], b->c + b->off[j], b->s + b->off[j], b->buf + (b->start[j] - cmin) * ROWS,
+                         ROWS);
+        for (c = cmin; c < cmax; c++)
+            for (r = 0; r < rows; r++) Z[i0 + r + c * ldz] = b->buf[r + (c - cmin) * ROWS];
     }
     b->count = b->used = 0;
 }
@@ -117,9 +130,11 @@ int tpe_steqr(size_t n, double *d, double *e, double *Z, size_t ldz)
     memset(&b, 0, sizeof b);
     b.c = tpe_alloc_array((size_t)BATCH * n, sizeof *b.c, "QR rotations");
     b.s = tpe_alloc_array((size_t)BATCH * n, sizeof *b.s, "QR rotations");
-    if (!b.c || !b.s) {
+    b.buf = tpe_alloc_array((size_t)ROWS * n, sizeof *b.buf, "QR rotation block");
+    if (!b.c || !b.s || !b.buf) {
         tpe_free(b.c);
         tpe_free(b.s);
+        tpe_free(b.buf);
         return TPE_ENOMEM;
     }
     end = n - 1;
@@ -138,6 +153,7 @@ int tpe_steqr(size_t n, double *d, double *e, double *Z, size_t ldz)
         if (++sweeps > max_sweeps) {
             tpe_free(b.c);
             tpe_free(b.s);
+            tpe_free(b.buf);
             return tpe_error(TPE_ENUMERIC, "symmetric QR: no convergence after %zu sweeps (block %zu..%zu)",
                              sweeps - 1, start, end);
         }
@@ -187,6 +203,7 @@ int tpe_steqr(size_t n, double *d, double *e, double *Z, size_t ldz)
     if (Z && b.count) flush_batch(kt, &b, n, Z, ldz);
     tpe_free(b.c);
     tpe_free(b.s);
+    tpe_free(b.buf);
     /* ascending order (selection sort: at most n - 1 column swaps) */
     for (i = 0; i + 1 < n; i++) {
         size_t best = i;
