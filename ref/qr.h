@@ -50,11 +50,13 @@ double tpe_nrm2(size_t n, const double *x, size_t incx);
 void tpe_qr_unblocked(size_t m, size_t n, double *A, size_t lda, double *tau);
 
 /*
- * Blocked factorization (dgeqrf): panels of nb columns are factored
- * unblocked, their reflectors gathered into the compact WY form
+ * Blocked factorization (dgeqrf): each panel of nb columns is factored
+ * recursively (left half, its block reflector applied to the right half,
+ * right half; Elmroth & Gustavson 2000, LAPACK's dgeqrt3) down to 8
+ * columns, which yields the triangular factor T of the compact WY form
  *     H_j H_{j+1} ... H_{j+nb-1} = I - V T V^T
- * (Schreiber & Van Loan 1989; T upper triangular, nb x nb), and the
- * trailing columns updated with two GEMMs:  C -= V (T^T (V^T C)).
+ * (Schreiber & Van Loan 1989) as it goes; the trailing columns are then
+ * updated with two GEMMs:  C -= V (T^T (V^T C)).
  * Same storage and, to rounding, the same numbers as tpe_qr_unblocked.
  * nb = 0 picks the default (TPE_QR_NB); small problems go unblocked.
  * Returns TPE_OK or TPE_ENOMEM (then A is unchanged).

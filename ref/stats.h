@@ -2,10 +2,14 @@
  * stats.h -- the distribution functions behind the OLS p-values, and rank
  * and linear correlation.
  *
- * Accuracy (tests/test_stats.c against mpmath at 50 digits, golden/numerics/):
- *   tpe_betainc     relative error ~1e-13 on the continued-fraction branch
- *   tpe_t_pvalue    relative error below 1e-12 for p from 1 down to 1e-300
- *                   and df from 1 to 1e7 (tiny p compared through log p)
+ * Accuracy (tests/test_stats.c against mpmath at 60 digits, golden/numerics/):
+ *   tpe_t_pvalue    |log p - log p_true| <= 1e-13 max(1, |log p_true|), i.e. a
+ *                   relative error of p of 1e-13 near 1 growing with |log p|
+ *                   (7e-11 allowed at p = 1e-300, where rounding the exponent
+ *                   alone costs ~u |log p|), for df from 1 to 1e7 and |t| up to
+ *                   1e300; the worst seen is 4% of that bound
+ *   tpe_betainc     within 8 u (|a log x| + |b log(1-x)| + |log B| + |log a| + 1)
+ *                   relative (the size of the exponent it is formed from)
  */
 #ifndef TPE_STATS_H
 #define TPE_STATS_H
