@@ -110,16 +110,16 @@ TEST(stats_betainc_matches_mpmath)
 
 TEST(stats_lbeta_large_arguments)
 {
-    /* B(a, 1/2) for large a: log B ~ log Gamma(1/2) - (1/2) log a + 1/(8a) + ...
-     * checked against the exact B(n, 1/2) = 2^(2n) (n!)^2 / ((2n)! n) ... via
-     * the ratio identity B(a+1, 1/2) = B(a, 1/2) a / (a + 1/2) */
+    /* log B(a, 1/2) for large a (the t distribution's case, where plain
+     * lgamma differences cancel): the recurrence B(a+1, 1/2) = B(a, 1/2) a /
+     * (a + 1/2) must hold to rounding of the terms, up to a = 1e7 */
     double a;
     for (a = 12.0; a < 1e7; a *= 7.3) {
         double l0 = tpe_lbeta(a, 0.5), l1 = tpe_lbeta(a + 1.0, 0.5);
         CHECKF(fabs((l1 - l0) - log(a / (a + 0.5))) <= 64.0 * U * (fabs(l0) + 1.0), "a %g: %.17g vs %.17g", a,
                l1 - l0, log(a / (a + 0.5)));
     }
-    CHECK(relerr(tpe_lbeta(1.0, 1.0), 0.0) == 0.0 || fabs(tpe_lbeta(1.0, 1.0)) <= 4.0 * U);
+    CHECK(fabs(tpe_lbeta(1.0, 1.0)) <= 4.0 * U);
     CHECK(fabs(tpe_lbeta(0.5, 0.5) - log(3.14159265358979323846)) <= 8.0 * U);
     CHECK(fabs(tpe_lbeta(20.0, 30.0) - tpe_lbeta(30.0, 20.0)) == 0.0);
 }
