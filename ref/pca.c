@@ -26,7 +26,7 @@
 #define COV_ROWS 512
 #endif
 #ifndef COV_BW
-#define COV_BW 96
+#define COV_BW 192
 #endif
 
 static void cm_gemm(tpe_trans ta, tpe_trans tb, size_t m, size_t n, size_t k, double alpha, const double *A,
