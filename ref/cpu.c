@@ -99,6 +99,7 @@ static const tpe_kernels table_scalar = {
     tpe_sdot_scalar, tpe_ddot_scalar, tpe_saxpy_scalar, tpe_daxpy_scalar,
     tpe_smax_scalar, tpe_sexp_sum_scalar, tpe_sgelu_tanh_scalar, tpe_acc_f64_scalar, tpe_sscal_scalar,
     tpe_smax_into_scalar, tpe_sexp_sub_acc_scalar, tpe_sdot_f64_scalar,
+    tpe_dd_dot_scalar, tpe_dd_axpy_scalar, tpe_drot_seq_scalar,
 };
 
 /* Cache blocking (MC, KC, NC) per path; build-time knobs for tuning, e.g.
@@ -132,6 +133,7 @@ static const tpe_kernels table_avx2 = {
     tpe_sdot_avx2, tpe_ddot_avx2, tpe_saxpy_avx2, tpe_daxpy_avx2,
     tpe_smax_avx2, tpe_sexp_sum_avx2, tpe_sgelu_tanh_avx2, tpe_acc_f64_avx2, tpe_sscal_avx2,
     tpe_smax_into_avx2, tpe_sexp_sub_acc_avx2, tpe_sdot_f64_avx2,
+    tpe_dd_dot_avx2, tpe_dd_axpy_avx2, tpe_drot_seq_avx2,
 };
 #endif
 
@@ -143,6 +145,7 @@ static const tpe_kernels table_neon = {
     tpe_sdot_neon, tpe_ddot_neon, tpe_saxpy_neon, tpe_daxpy_neon,
     tpe_smax_neon, tpe_sexp_sum_neon, tpe_sgelu_tanh_neon, tpe_acc_f64_neon, tpe_sscal_neon,
     tpe_smax_into_neon, tpe_sexp_sub_acc_neon, tpe_sdot_f64_neon,
+    tpe_dd_dot_neon, tpe_dd_axpy_neon, tpe_drot_seq_neon,
 };
 #endif
 

@@ -62,6 +62,13 @@ typedef struct tpe_kernels {
     void (*smax_into)(size_t n, const float *x, float *m);
     void (*sexp_sub_acc)(size_t n, const float *x, const float *m, float *y, double *z);
     double (*sdot_f64)(size_t n, const float *x, const double *w);
+    /* numerics kernels (numk*.c; scalar twins in numk.c): double-double dot
+     * product and axpy on hi/lo planes, and a sequence of plane rotations on
+     * adjacent columns of a column-major matrix (see kernels_impl.h) */
+    void (*dd_dot)(size_t n, const double *xh, const double *xl, const double *yh, const double *yl, double *sh,
+                   double *sl);
+    void (*dd_axpy)(size_t n, double ah, double al, const double *xh, const double *xl, double *yh, double *yl);
+    void (*drot_seq)(size_t rows, size_t nrot, const double *c, const double *s, double *Z, size_t ldz);
 } tpe_kernels;
 
 /* Choose the path from TPE_SIMD (or `request` when not NULL). Returns

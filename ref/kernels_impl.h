@@ -37,6 +37,15 @@ double tpe_ddot_scalar(const double *x, const double *y, size_t n);
 void tpe_saxpy_scalar(size_t n, float a, const float *x, float *y);
 void tpe_daxpy_scalar(size_t n, double a, const double *x, double *y);
 
+/* numerics kernels (numk.c): double-double dot (*sh + *sl = sum x_i y_i)
+ * and axpy (y += a x) on hi/lo planes; rotations (z_k, z_{k+1}) <- (c_k z_k
+ * + s_k z_{k+1}, c_k z_{k+1} - s_k z_k) for k = 0..nrot-1 on the columns of
+ * a column-major rows x (nrot+1) matrix */
+void tpe_dd_dot_scalar(size_t n, const double *xh, const double *xl, const double *yh, const double *yl, double *sh,
+                       double *sl);
+void tpe_dd_axpy_scalar(size_t n, double ah, double al, const double *xh, const double *xl, double *yh, double *yl);
+void tpe_drot_seq_scalar(size_t rows, size_t nrot, const double *c, const double *s, double *Z, size_t ldz);
+
 #if TPE_BUILD_AVX2
 void tpe_sgemm_ukr_avx2(size_t kc, float alpha, const float *a, const float *b, float beta, float *c, size_t ldc);
 void tpe_dgemm_ukr_avx2(size_t kc, double alpha, const double *a, const double *b, double beta, double *c,
@@ -49,6 +58,10 @@ float tpe_sdot_avx2(const float *x, const float *y, size_t n);
 double tpe_ddot_avx2(const double *x, const double *y, size_t n);
 void tpe_saxpy_avx2(size_t n, float a, const float *x, float *y);
 void tpe_daxpy_avx2(size_t n, double a, const double *x, double *y);
+void tpe_dd_dot_avx2(size_t n, const double *xh, const double *xl, const double *yh, const double *yl, double *sh,
+                     double *sl);
+void tpe_dd_axpy_avx2(size_t n, double ah, double al, const double *xh, const double *xl, double *yh, double *yl);
+void tpe_drot_seq_avx2(size_t rows, size_t nrot, const double *c, const double *s, double *Z, size_t ldz);
 #endif
 
 #if TPE_BUILD_NEON
@@ -63,6 +76,10 @@ float tpe_sdot_neon(const float *x, const float *y, size_t n);
 double tpe_ddot_neon(const double *x, const double *y, size_t n);
 void tpe_saxpy_neon(size_t n, float a, const float *x, float *y);
 void tpe_daxpy_neon(size_t n, double a, const double *x, double *y);
+void tpe_dd_dot_neon(size_t n, const double *xh, const double *xl, const double *yh, const double *yl, double *sh,
+                     double *sl);
+void tpe_dd_axpy_neon(size_t n, double ah, double al, const double *xh, const double *xl, double *yh, double *yl);
+void tpe_drot_seq_neon(size_t rows, size_t nrot, const double *c, const double *s, double *Z, size_t ldz);
 #endif
 
 #endif

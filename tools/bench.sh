@@ -48,3 +48,52 @@ done
 # forward pass + alpha beside PyTorch (issue: model runtime)
 echo
 sh tools/bench_forward.sh
+# ---- least squares and PCA (issue 3, numerics; docs/performance.md) ---------
+# A 50257 x 768 matrix (the GPT-2 vocabulary by its embedding width; the
+# regression adds the intercept: 50257 x 769), from tools/gen_bench_data.c.
+# tpe and LAPACK (OpenBLAS 0.3.21 + LAPACKE, tools/bench_lapack.c) alternate
+# for $ROUNDS rounds, one thread each; the best time of each is kept.
+NM=${NUMERICS_N:-50257}
+ND=${NUMERICS_D:-768}
+NDATA=build/bench/numerics-$NM-$ND
+mkdir -p "$NDATA" build/tools
+${CC:-cc} -O2 tools/gen_bench_data.c -o build/tools/gen_bench_data -lm || exit 1
+[ -f "$NDATA/X.npy" ] && [ -f "$NDATA/y.npy" ] || build/tools/gen_bench_data "$NM" "$ND" "$NDATA" || exit 1
+LA=""
+linc=""
+[ -d /usr/include/x86_64-linux-gnu/openblas-pthread ] && linc="-I/usr/include/x86_64-linux-gnu/openblas-pthread"
+if [ -n "$OB" ] && [ -f /usr/include/lapacke.h ]; then
+  ${CC:-cc} -O2 $linc tools/bench_lapack.c -o build/tools/bench_lapack -llapacke -lopenblas -lm 2>/dev/null &&
+    LA=build/tools/bench_lapack
+fi
+[ -n "$LA" ] || echo "(liblapacke-dev or libopenblas-dev not installed: tpe only)"
+nmin() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || (b != "" && b + 0 < a + 0)) print b; else print a }'; }
+jsec() { sed -n 's/.*"seconds": \([0-9.e+-]*\).*/\1/p'; }
+ls_t="" ols_w="" pca_t="" pca20_t="" dgels_t="" ref_t="" r=0
+while [ $r -lt "$ROUNDS" ]; do
+  t=$($TPE bench lstsq "$NDATA/X.npy" "$NDATA/y.npy" --json | jsec); ls_t=$(nmin "$ls_t" "$t")
+  t0=$(date +%s.%N); $TPE ols "$NDATA/X.npy" "$NDATA/y.npy" --json --quiet > /dev/null; t1=$(date +%s.%N)
+  ols_w=$(nmin "$ols_w" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
+  t=$($TPE pca "$NDATA/X.npy" --json --quiet | jsec); pca_t=$(nmin "$pca_t" "$t")
+  t=$($TPE pca "$NDATA/X.npy" --k 20 --json --quiet | jsec); pca20_t=$(nmin "$pca20_t" "$t")
+  if [ -n "$LA" ]; then
+    t=$($LA dgels "$NDATA/X.npy" "$NDATA/y.npy"); dgels_t=$(nmin "$dgels_t" "$t")
+    t=$($LA pca "$NDATA/X.npy" | cut -d' ' -f1); ref_t=$(nmin "$ref_t" "$t")
+  fi
+  r=$((r + 1))
+done
+ratio() { [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "-"; }
+echo
+echo "Least squares and PCA of a ${NM}x${ND} double matrix, one thread, seconds (best of $ROUNDS alternating rounds)"
+echo
+printf "| %-52s | %8s | %-26s | %8s | %5s | %-7s |\n" "tpe" "s" "reference" "s" "ratio" "target"
+printf "|%s|%s|%s|%s|%s|%s|\n" "------------------------------------------------------" "----------" \
+  "----------------------------" "----------" "-------" "---------"
+printf "| %-52s | %8.3f | %-26s | %8s | %5s | %-7s |\n" "bench lstsq: QR + Q^T y + solve, ${NM}x$((ND + 1))" "$ls_t" \
+  "LAPACKE_dgels" "${dgels_t:--}" "$(ratio "$ls_t" "$dgels_t")" "<= 1"
+printf "| %-52s | %8.3f | %-26s | %8s | %5s | %-7s |\n" "tpe ols, whole command (read, fit, statistics)" "$ols_w" \
+  "LAPACKE_dgels" "${dgels_t:--}" "$(ratio "$ols_w" "$dgels_t")" "<= 1.5"
+printf "| %-52s | %8.3f | %-26s | %8s | %5s | %-7s |\n" "tpe pca, all $ND components" "$pca_t" \
+  "dsyrk + LAPACKE_dsyevd" "${ref_t:--}" "$(ratio "$pca_t" "$ref_t")" "<= 2"
+printf "| %-52s | %8.3f | %-26s | %8.3f | %5s | %-7s |\n" "tpe pca --k 20" "$pca20_t" \
+  "tpe pca, all components" "$pca_t" "$(ratio "$pca20_t" "$pca_t")" "< 1"

@@ -24,6 +24,9 @@ static const tpe_command commands[] = {
     {"generate", tpe_cmd_generate, "sample a continuation (temperature, top-k, top-p; seeded, portable)"},
     {"tokenize", tpe_cmd_tokenize, "GPT-2 byte-level BPE ids of stdin (or --decode ids)"},
     {"count", tpe_cmd_count, "token counts of a corpus (.npy of length vocab)"},
+    {"ols", tpe_cmd_ols, "least squares by Householder QR with full OLS statistics"},
+    {"pca", tpe_cmd_pca, "PCA by block power iteration with Rayleigh-Ritz"},
+    {"bench lstsq", tpe_cmd_bench_lstsq, "seconds of least squares by blocked QR (one thread)"},
 };
 
 static void usage(FILE *f)
