@@ -18,9 +18,16 @@ up here, from a seed. It is built to have what the paper's analyses need:
   prepositions, conjunctions, pronouns), agreement (a plural determiner goes
   with a plural noun and a plural verb form), morphology (plural -s/-es, verb
   endings, adverbs derived from adjectives with -mo, possessive 's), word
-  order, punctuation (sentence-final . ? !, a comma before a conjunction),
-  capitalised sentence starts, and collocations (every noun prefers a few
-  verbs and adjectives, every verb prefers a few objects).
+  order, punctuation (sentence-final . ? !, a comma or semicolon before a
+  conjunction, reported speech in quotes after a colon, asides in
+  parentheses, hyphenated compounds), numerals and years, capitalised
+  sentence starts, and collocations (every noun prefers a few verbs and
+  adjectives, every verb prefers a few objects).
+* A long tail: each topic spells its own words with some letters of its own
+  (non-ASCII in topics 1-5, so UTF-8 and the tokenizer's \p{L} matter), and
+  P_NOVEL of the nouns, adjectives and names are words made up on the spot,
+  a quarter of them with rare letters (Latin-1, Greek, Cyrillic), so rare
+  tokens occur rarely rather than never.
 
 Only Python's `random.Random(seed).random()` is used for randomness (its
 stream is fixed for an integer seed across Python versions), with our own
