@@ -71,5 +71,6 @@ typedef struct tpe_command {
 /* Commands (one file each under ref/cli/). */
 int tpe_cmd_cpu(int argc, char **argv);
 int tpe_cmd_bench_gemm(int argc, char **argv);
+int tpe_cmd_unargmax(int argc, char **argv);
 
 #endif

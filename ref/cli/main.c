@@ -15,6 +15,7 @@
 static const tpe_command commands[] = {
     {"cpu", tpe_cmd_cpu, "CPU features and the chosen kernel path"},
     {"bench gemm", tpe_cmd_bench_gemm, "GFLOPS of C = A B (one thread, best of several runs)"},
+    {"unargmax", tpe_cmd_unargmax, "tokens no hidden state makes the argmax, with certificates"},
 };
 
 static void usage(FILE *f)
