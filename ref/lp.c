@@ -25,12 +25,14 @@ struct tpe_lp {
     signed char *kind;      /* (cap) 0 dense, +1/-1 unit               */
     size_t *ref;            /* (cap) dense slot or unit row            */
     double *cost, *cnorm;   /* (cap) c_j and ||M_j||_2                 */
+    double *dj, *wdx;       /* (cap) reduced costs, Devex weights      */
     size_t *posn;           /* (cap) basis position or NONE            */
     double *vals;           /* (dcap, m) dense columns                 */
     size_t nd, dcap;
     size_t *basis;          /* (m)                                     */
     double *binv;           /* (m, m)                                  */
     double *zb, *pi, *alpha;/* (m) each                                */
+    double *rho;            /* (m) the pivot row of B^-1               */
     /* refactorization work */
     double *mat;            /* (m, 2m) augmented block [B_DD | I]      */
     size_t *rowown, *dpos, *drow; /* (m) each                          */
@@ -90,11 +92,12 @@ int tpe_lp_new(size_t m, const double *rhs, tpe_lp **out)
     lp->zb = tpe_alloc_array(m, sizeof(double), "LP values");
     lp->pi = tpe_alloc_array(m, sizeof(double), "LP multipliers");
     lp->alpha = tpe_alloc_array(m, sizeof(double), "LP column");
+    lp->rho = tpe_alloc_array(m, sizeof(double), "LP row");
     lp->mat = tpe_alloc_array(2 * mm, sizeof(double), "LP factorization");
     lp->rowown = tpe_alloc_array(m, sizeof(size_t), "LP rows");
     lp->dpos = tpe_alloc_array(m, sizeof(size_t), "LP rows");
     lp->drow = tpe_alloc_array(m, sizeof(size_t), "LP rows");
-    if (!lp->rhs || !lp->basis || !lp->binv || !lp->zb || !lp->pi || !lp->alpha || !lp->mat || !lp->rowown ||
+    if (!lp->rhs || !lp->basis || !lp->binv || !lp->zb || !lp->pi || !lp->alpha || !lp->rho || !lp->mat || !lp->rowown ||
         !lp->dpos || !lp->drow) {
         tpe_lp_free(lp);
         return TPE_ENOMEM;
@@ -120,6 +123,9 @@ void tpe_lp_free(tpe_lp *lp)
     tpe_free(lp->zb);
     tpe_free(lp->pi);
     tpe_free(lp->alpha);
+    tpe_free(lp->rho);
+    tpe_free(lp->dj);
+    tpe_free(lp->wdx);
     tpe_free(lp->mat);
     tpe_free(lp->rowown);
     tpe_free(lp->dpos);
@@ -132,7 +138,7 @@ static int reserve_cols(tpe_lp *lp, size_t need)
     size_t nc;
     signed char *k;
     size_t *r, *p;
-    double *c, *cn;
+    double *c, *cn, *dj, *wd;
     if (need <= lp->cap) return TPE_OK;
     nc = lp->cap ? lp->cap : 16;
     while (nc < need) {
@@ -154,6 +160,12 @@ static int reserve_cols(tpe_lp *lp, size_t need)
     p = grow(lp->posn, lp->n, nc, sizeof *p, "LP columns");
     if (!p) return TPE_ENOMEM;
     lp->posn = p;
+    dj = grow(lp->dj, lp->n, nc, sizeof *dj, "LP columns");
+    if (!dj) return TPE_ENOMEM;
+    lp->dj = dj;
+    wd = grow(lp->wdx, lp->n, nc, sizeof *wd, "LP columns");
+    if (!wd) return TPE_ENOMEM;
+    lp->wdx = wd;
     lp->cap = nc;
     return TPE_OK;
 }
@@ -198,6 +210,8 @@ int tpe_lp_add_dense(tpe_lp *lp, const double *col, double cost, size_t *index)
     lp->cost[lp->n] = cost;
     lp->cnorm[lp->n] = sqrt(s);
     lp->posn[lp->n] = NONE;
+    lp->wdx[lp->n] = 1.0;
+    lp->dj[lp->n] = cost - (lp->have_basis ? lp->kt->ddot(col, lp->pi, lp->m) : 0.0);
     if (index) *index = lp->n;
     lp->n++;
     return TPE_OK;
@@ -214,6 +228,8 @@ int tpe_lp_add_unit(tpe_lp *lp, size_t row, int sign, double cost, size_t *index
     lp->cost[lp->n] = cost;
     lp->cnorm[lp->n] = 1.0;
     lp->posn[lp->n] = NONE;
+    lp->wdx[lp->n] = 1.0;
+    lp->dj[lp->n] = cost - (lp->have_basis ? (double)sign * lp->pi[row] : 0.0);
     if (index) *index = lp->n;
     lp->n++;
     return TPE_OK;
@@ -339,6 +355,12 @@ static int refactor(tpe_lp *lp)
     lp->st.refactors++;
     compute_zb(lp);
     compute_pi(lp);
+    /* reduced costs afresh (updates drift), and a new Devex reference
+     * framework (the weights only grow between resets) */
+    for (k = 0; k < lp->n; k++) {
+        lp->dj[k] = lp->posn[k] != NONE ? 0.0 : lp->cost[k] - col_dot(lp, k, lp->pi);
+        lp->wdx[k] = 1.0;
+    }
     return 0;
 }
 
@@ -363,26 +385,22 @@ int tpe_lp_set_basis(tpe_lp *lp, const size_t *cols)
     return TPE_OK;
 }
 
-/* The entering column: the most negative d_j / ||M_j|| (or, under Bland's
- * rule, the first column with a negative one). NONE when optimal. */
-static size_t price(const tpe_lp *lp, double tol, int bland, double *dq)
+/* The entering column. Devex pricing (Forrest & Goldfarb 1992): among the
+ * columns with d_j / ||M_j|| < -tol, the largest d_j^2 / w_j, where the
+ * reference weights w_j estimate ||B^-1 M_j||^2 relative to the framework;
+ * under Bland's rule the first such column. NONE when optimal. */
+static size_t price(const tpe_lp *lp, double tol, int bland)
 {
     size_t j, q = NONE;
-    double best = -tol;
+    double best = -1.0;
     for (j = 0; j < lp->n; j++) {
-        double d, s;
-        if (lp->posn[j] != NONE) continue;
-        d = lp->cost[j] - col_dot(lp, j, lp->pi);
-        s = d / lp->cnorm[j];
-        if (bland) {
-            if (s < -tol) {
-                *dq = d;
-                return j;
-            }
-        } else if (s < best) {
+        double d = lp->dj[j], s;
+        if (lp->posn[j] != NONE || !(d < -tol * lp->cnorm[j])) continue;
+        if (bland) return j;
+        s = d * d / lp->wdx[j]; /* weights are in [1, 1e30]: s > 0 */
+        if (s > best) {
             best = s;
             q = j;
-            *dq = d;
         }
     }
     return q;
@@ -423,18 +441,35 @@ static size_t ratio_test(const tpe_lp *lp, const tpe_lp_opts *o, int bland, doub
     return best;
 }
 
-/* Basis change: column q enters in position r with step theta. */
+/* Basis change: column q enters in position r with step theta. The pivot
+ * row alpha_rj = rho_r . M_j (rho_r = row r of the old B^-1) updates the
+ * reduced costs, d_j -= (d_q / alpha_rq) alpha_rj, and the Devex weights,
+ * w_j = max(w_j, (alpha_rj / alpha_rq)^2 w_q). */
 static void pivot(tpe_lp *lp, size_t q, size_t r, double theta)
 {
     const size_t m = lp->m;
-    size_t k;
-    double *br = lp->binv + r * m, ar = lp->alpha[r];
+    size_t k, j, leaving = lp->basis[r];
+    double *br = lp->binv + r * m, ar = lp->alpha[r], td = lp->dj[q] / ar, wq = lp->wdx[q];
+    memcpy(lp->rho, br, m * sizeof(double));
+    for (j = 0; j < lp->n; j++) {
+        double arj, t;
+        if (lp->posn[j] != NONE) continue;
+        arj = col_dot(lp, j, lp->rho);
+        if (arj == 0.0) continue;
+        lp->dj[j] -= td * arj;
+        t = arj / ar;
+        t = t * t * wq;
+        if (t > lp->wdx[j]) lp->wdx[j] = t < 1e30 ? t : 1e30;
+    }
+    lp->dj[q] = 0.0;
+    lp->dj[leaving] = -td; /* alpha_r,leaving = 1 */
+    lp->wdx[leaving] = fmin(fmax(wq / (ar * ar), 1.0), 1e30);
     for (k = 0; k < m; k++) lp->zb[k] -= theta * lp->alpha[k];
     lp->zb[r] = theta;
     for (k = 0; k < m; k++) br[k] /= ar;
     for (k = 0; k < m; k++)
         if (k != r && lp->alpha[k] != 0.0) lp->kt->daxpy(m, -lp->alpha[k], br, lp->binv + k * m);
-    lp->posn[lp->basis[r]] = NONE;
+    lp->posn[leaving] = NONE;
     lp->basis[r] = q;
     lp->posn[q] = r;
     lp->st.pivots++;
@@ -445,6 +480,7 @@ tpe_lp_status tpe_lp_solve(tpe_lp *lp, const tpe_lp_opts *o)
     size_t pivots = 0, since = 0, degen = 0;
     int fresh = 1, bland = 0;
     if (!lp->have_basis) return TPE_LP_NUMERIC;
+    /* columns added since the last solve carry d_j from the pi of then, which is current */
     for (;;) {
         size_t q, r, k;
         double dq = 0.0, theta = 0.0, obj;
@@ -452,8 +488,6 @@ tpe_lp_status tpe_lp_solve(tpe_lp *lp, const tpe_lp_opts *o)
             /* after a refactorization: feasibility must have survived */
             for (k = 0; k < lp->m; k++)
                 if (!(lp->zb[k] >= -1e3 * o->tol_feas - 1e-9)) return TPE_LP_NUMERIC;
-        } else {
-            compute_pi(lp);
         }
         obj = tpe_lp_objective(lp);
         if (!isfinite(obj)) return TPE_LP_NUMERIC;
@@ -466,7 +500,8 @@ tpe_lp_status tpe_lp_solve(tpe_lp *lp, const tpe_lp_opts *o)
             }
             return TPE_LP_STOPPED;
         }
-        q = price(lp, o->tol_opt, bland, &dq);
+        q = price(lp, o->tol_opt, bland);
+        if (q != NONE) dq = lp->dj[q];
         if (q == NONE) {
             if (!fresh) { /* confirm with a fresh inverse before saying optimal */
                 if (refactor(lp)) return TPE_LP_NUMERIC;

@@ -81,6 +81,7 @@ typedef struct ctx {
     float *w32_own;
     double *w64_own;
     double *rn;        /* (V) upper bounds on ||W_j||                          */
+    double rn_max;     /* >= every rn[j]                                        */
     size_t *rep;       /* (V) the representative of j's group of identical rows */
     int nthreads;
     /* what the fast pass leaves: tokens and their last points */
@@ -321,20 +322,25 @@ static int fast_step(const ctx *c, fast_slot *sl, double *x, const float *x32, c
     double vi = (double)l[i] + bias(c, i), best = -HUGE_VAL;
     size_t j, bj = V, k;
     if (!isfinite(vi)) return STEP_LEFT;
-    for (j = 0; j < V; j++) {
-        double v;
-        if (j == i) continue;
-        v = (double)l[j] + bias(c, j);
-        if (v != v) return STEP_LEFT;
-        if (v > best) {
-            best = v;
-            bj = j;
+    {
+        const double *bb = c->h->bias;
+        int nan = 0;
+        for (j = 0; j < V; j++) {
+            double v = (double)l[j];
+            if (bb) v += bb[j];
+            nan |= v != v;
+            if (v > best && j != i) {
+                best = v;
+                bj = j;
+            }
         }
+        if (nan) return STEP_LEFT;
     }
     if (vi >= best) {
         /* i is on top (in float): check the point x32 itself */
-        double scale = 1.0, xmax = 0.0, xn = 0.0, abs_err, coef;
+        double scale = 1.0, xmax = 0.0, xn = 0.0;
         tpe_witness_check chk;
+        tpe_logit_bound lb;
         for (k = 0; k < d; k++) {
             tmp[k] = (double)x32[k];
             xmax = fmax(xmax, fabs(tmp[k]));
@@ -350,10 +356,13 @@ static int fast_step(const ctx *c, fast_slot *sl, double *x, const float *x32, c
         }
         /* |L_j - W_j . x32| <= gamma_d(f32) |W32_j| . |x32| and
          * |W32_j - W_j| <= u32 |W_j| (when W came in double) + underflow */
-        coef = gamma_n((double)d, U32) * (1.0 + U32) + (c->h->w ? U32 : 0.0);
-        abs_err = (double)d * 2.0 * TINY32 + sqrt((double)d) * TINY32 * sqrt(xn) * 2.0;
-        if (tpe_unargmax_check_witness_logits(c->h, c->rn, i, tmp, scale, l, NULL, coef, abs_err, o->box, o->eps,
-                                              wit, &chk)) {
+        lb.lf = l;
+        lb.ld = NULL;
+        lb.coef = gamma_n((double)d, U32) * (1.0 + U32) + (c->h->w ? U32 : 0.0);
+        lb.abs_err = (double)d * 2.0 * TINY32 + sqrt((double)d) * TINY32 * sqrt(xn) * 2.0;
+        lb.row_norm = c->rn;
+        lb.row_norm_max = c->rn_max;
+        if (tpe_unargmax_check_witness_logits(c->h, &lb, i, tmp, scale, o->box, o->eps, wit, &chk)) {
             sl->radius = chk.dist;
             return STEP_ARGMAXABLE;
         }
@@ -379,6 +388,26 @@ static int fast_step(const ctx *c, fast_slot *sl, double *x, const float *x32, c
         sl->iters++;
     }
     return STEP_CONTINUE;
+}
+
+/* L (na, V) = X32 (na, d) W32^T for a few rows: the blocked GEMM would pack
+ * all of W for each call, so take plain float dot products instead (the
+ * same error bound holds: any summation order). */
+#define SKINNY_ROWS 8
+static void skinny_logits(const ctx *c, size_t na, const float *X32, float *L)
+{
+    const size_t V = c->V, d = c->d;
+    const tpe_kernels *kt = tpe_kernels_get();
+    const int nthreads = c->nthreads;
+    long jb;
+    const long nblk = (long)((V + 255) / 256);
+    (void)nthreads;
+    OMP_DYNAMIC
+    for (jb = 0; jb < nblk; jb++) {
+        size_t j, s, j0 = (size_t)jb * 256, j1 = j0 + 256 < V ? j0 + 256 : V;
+        for (j = j0; j < j1; j++)
+            for (s = 0; s < na; s++) L[s * V + j] = kt->sdot(c->w32 + j * d, X32 + s * d, d);
+    }
 }
 
 static int left_push(ctx *c, size_t tok, const double *x)
@@ -408,6 +437,7 @@ static int fast_pass(ctx *c, const size_t *todo, size_t ntodo)
     float *X32, *L;
     int rc = TPE_OK, nthreads = c->nthreads;
     size_t reflections = 0;
+    double tg;
     tpe_progress pg;
     (void)nthreads;
     if (!nb) {
@@ -433,14 +463,17 @@ static int fast_pass(ctx *c, const size_t *todo, size_t ntodo)
             const double *w = row64(c, todo[next], tmp);
             sl[active].tok = todo[next++];
             sl[active].iters = 0;
-            sl[active].radius = NAN;
+            sl[active].radius = (double)NAN;
             memcpy(X + active * d, w, d * sizeof(double));
             active++;
         }
         if (!active) break;
         for (s = 0; s < active * d; s++) X32[s] = (float)X[s];
         /* L (active, V) = X32 (active, d) W32^T */
-        tpe_sgemm(TPE_NO_TRANS, TPE_TRANS, active, V, d, 1.0f, X32, d, c->w32, d, 0.0f, L, V);
+        tg = tpe_now();
+        if (active <= SKINNY_ROWS) skinny_logits(c, active, X32, L);
+        else tpe_sgemm(TPE_NO_TRANS, TPE_TRANS, active, V, d, 1.0f, X32, d, c->w32, d, 0.0f, L, V);
+        c->r->seconds_fast_gemm += tpe_now() - tg;
         OMP_DYNAMIC
         for (ls = 0; ls < (long)active; ls++) {
             size_t t = (size_t)ls;
@@ -605,9 +638,15 @@ static void scan(const ctx *c, xslot *s, const double *ld)
     }
     if (inbox && (s->first || s->r >= o->eps)) {
         tpe_witness_check chk;
+        tpe_logit_bound lb;
         /* ld came from the double GEMM: |ld_j - W_j . x| <= gamma_d |W_j| . |x| */
-        if (tpe_unargmax_check_witness_logits(c->h, c->rn, i, s->x, scale, NULL, ld, gamma_n((double)d, U64),
-                                              (double)(d + 1) * TINY64, o->box, o->eps, s->wit, &chk)) {
+        lb.lf = NULL;
+        lb.ld = ld;
+        lb.coef = gamma_n((double)d, U64);
+        lb.abs_err = (double)(d + 1) * TINY64;
+        lb.row_norm = c->rn;
+        lb.row_norm_max = c->rn_max;
+        if (tpe_unargmax_check_witness_logits(c->h, &lb, i, s->x, scale, o->box, o->eps, s->wit, &chk)) {
             s->verdict = TPE_ARGMAXABLE;
             s->radius = chk.dist;
             s->phase = X_DONE;
@@ -766,7 +805,7 @@ static void solve(const ctx *c, xslot *s)
     tpe_lp_opts_default(&lo);
     lo.tol_opt = 1e-13 * (1.0 + sqrt((double)d)) * fmax(1.0, fmax(o->box, s->cmax));
     lo.tol_feas = 1e-11;
-    lo.refactor = d + 1 < 50 ? 50 : (d + 1 > 200 ? 200 : d + 1);
+    lo.refactor = d + 1 < 50 ? 50 : (d + 1 > 500 ? 500 : d + 1);
     lo.stop_below = 0.5 * o->eps;
     for (tries = 0; tries < 2; tries++) {
         lo.max_pivots = budget > used ? budget - used : 0;
@@ -884,7 +923,7 @@ static int exact_pass(ctx *c)
             memset(x->inS, 0, V);
             x->r = HUGE_VAL;
             x->cmax = 0.0;
-            x->radius = NAN;
+            x->radius = (double)NAN;
             x->first = 1;
             x->verdict = TPE_UNDECIDED;
             x->why = NULL;
@@ -981,6 +1020,9 @@ static int exact_pass(ctx *c)
             c->r->lp_scans += x->scans;
             c->r->lp_columns += x->ncols;
             c->r->lp_pivots += tpe_lp_get_stats(x->lp)->pivots;
+            c->r->lp_degenerate += tpe_lp_get_stats(x->lp)->degenerate;
+            c->r->lp_bland += tpe_lp_get_stats(x->lp)->bland;
+            c->r->lp_refactors += tpe_lp_get_stats(x->lp)->refactors;
             if (x->verdict == TPE_FAILED) c->r->fail_reason[i] = x->why;
             if (x->verdict == TPE_ARGMAXABLE && c->r->witness) memcpy(c->r->witness + i * d, x->wit, d * sizeof(double));
             if (x->verdict == TPE_UNARGMAXABLE) {
@@ -1039,7 +1081,7 @@ int tpe_unargmax_run(const tpe_head *h, const tpe_unargmax_opts *o, tpe_unargmax
     r->vocab = V;
     r->dim = d;
     r->rank = V < d ? V : d;
-    r->rank_tol = NAN;
+    r->rank_tol = (double)NAN;
     r->verdict = tpe_calloc_array(V, 1, "verdicts");
     r->how = tpe_calloc_array(V, 1, "verdicts");
     r->fast_unresolved = tpe_calloc_array(V, 1, "verdicts");
@@ -1065,14 +1107,14 @@ int tpe_unargmax_run(const tpe_head *h, const tpe_unargmax_opts *o, tpe_unargmax
         rc = TPE_ENOMEM;
         goto out;
     }
-    for (j = 0; j < V; j++) r->radius[j] = r->cert_bound[j] = NAN;
+    for (j = 0; j < V; j++) r->radius[j] = r->cert_bound[j] = (double)NAN;
     if (o->keep_witnesses) {
         r->witness = tpe_alloc_array(n, sizeof(double), "witnesses");
         if (!r->witness) {
             rc = TPE_ENOMEM;
             goto out;
         }
-        for (j = 0; j < n; j++) r->witness[j] = NAN;
+        for (j = 0; j < n; j++) r->witness[j] = (double)NAN;
     }
     /* float copy for the fast pass, double for the exact one */
     if (h->w32) {
@@ -1103,6 +1145,7 @@ int tpe_unargmax_run(const tpe_head *h, const tpe_unargmax_opts *o, tpe_unargmax
                 s += q * q;
             }
         c.rn[j] = mx * sqrt(s) * (1.0 + ((double)d + 6.0) * U64);
+        c.rn_max = fmax(c.rn_max, c.rn[j]);
     }
     if ((rc = find_duplicates(&c)) != TPE_OK) goto out;
     t1 = tpe_now();

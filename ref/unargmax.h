@@ -113,7 +113,9 @@ typedef struct tpe_unargmax_result {
     size_t dup_tokens;      /* tokens in those groups                          */
     /* work */
     size_t fast_tokens, fast_reflections, exact_tokens, lp_pivots, lp_rounds, lp_scans, lp_columns;
+    size_t lp_degenerate, lp_bland, lp_refactors;
     double seconds_fast, seconds_exact, seconds_rank, seconds_prep;
+    double seconds_fast_gemm; /* of seconds_fast, in the GEMM */
 } tpe_unargmax_result;
 
 /* Run both passes. Returns TPE_OK with every token's verdict in r (FAILED
@@ -144,14 +146,26 @@ typedef struct tpe_witness_check {
 int tpe_unargmax_check_witness(const tpe_head *h, size_t i, const double *x, double box, double eps,
                                tpe_witness_check *out);
 
-/* The same with the logits l_j ~ W_j . (scale x) already computed (float
- * or double, one of lf / ld) and |l_j - W_j . (scale x)| <= coef ||W_j||
- * ||scale x|| + abs_err. row_norm[j] >= ||W_j|| (upper bounds). Competitors
- * the bound cannot separate are recomputed in double. x is scaled by
- * `scale` (a power of two) before the check; witness gets scale x. */
-int tpe_unargmax_check_witness_logits(const tpe_head *h, const double *row_norm, size_t i, const double *x,
-                                      double scale, const float *lf, const double *ld, double coef, double abs_err,
-                                      double box, double eps, double *witness, tpe_witness_check *out);
+/* Logits already computed for a point x (without the bias), in float or
+ * double, with a bound on their error:
+ *     |l_j - W_j . x| <= coef ||W_j|| ||x|| + abs_err,
+ * and upper bounds row_norm[j] >= ||W_j||, row_norm_max >= all of them. */
+typedef struct tpe_logit_bound {
+    const float *lf;      /* (V) or NULL */
+    const double *ld;     /* (V) or NULL (exactly one of lf / ld) */
+    double coef, abs_err;
+    const double *row_norm;
+    double row_norm_max;
+} tpe_logit_bound;
+
+/* The witness check on precomputed logits: x is first scaled by `scale` (a
+ * power of two, so exactly; the logits are scaled with it) and the scaled
+ * point goes to `witness` (d) when not NULL. Stage 1 bounds every
+ * competitor at once against the largest competitor logit; the competitors
+ * it cannot settle are checked one by one (stage 2), and those recomputed
+ * in double with the exact ||W_i - W_j|| (stage 3). */
+int tpe_unargmax_check_witness_logits(const tpe_head *h, const tpe_logit_bound *lb, size_t i, const double *x,
+                                      double scale, double box, double eps, double *witness, tpe_witness_check *out);
 
 /* Farkas certificate for token i: rows[0..n) (!= i, with W_j != W_i) and
  * y >= 0. Recomputes from W and b, with bounded rounding,

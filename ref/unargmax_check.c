@@ -84,19 +84,19 @@ static double diff_norm(const tpe_head *h, size_t i, size_t j, int *identical)
     return mx * sqrt(s);
 }
 
-int tpe_unargmax_check_witness_logits(const tpe_head *h, const double *row_norm, size_t i, const double *x,
-                                      double scale, const float *lf, const double *ld, double coef, double abs_err,
-                                      double box, double eps, double *witness, tpe_witness_check *out)
+int tpe_unargmax_check_witness_logits(const tpe_head *h, const tpe_logit_bound *lb, size_t i, const double *x,
+                                      double scale, double box, double eps, double *witness, tpe_witness_check *out)
 {
     const size_t V = h->vocab, d = h->dim;
     const double g = gamma64((double)d), bi = h->bias ? h->bias[i] : 0.0;
-    double *xs = witness, xn = 0.0, xn_up, ti, err_i, A, best = HUGE_VAL;
-    size_t j, k;
+    const double *row_norm = lb->row_norm;
+    double *xs = witness, xn = 0.0, xn_up, ti, err_i, A, best = HUGE_VAL, top = -HUGE_VAL, babs = 0.0;
+    size_t j, k, topj = V;
     int own = 0;
     out->ok = 0;
     out->worst = V;
-    out->margin = NAN;
-    out->dist = NAN;
+    out->margin = (double)NAN;
+    out->dist = (double)NAN;
     out->why = NULL;
     if (!xs) {
         xs = malloc(d * sizeof *xs);
@@ -106,8 +106,15 @@ int tpe_unargmax_check_witness_logits(const tpe_head *h, const double *row_norm,
             return 0;
         }
     }
+    {
+        int e;
+        if (!(scale > 0.0) || frexp(scale, &e) != 0.5) {
+            out->why = "scale is not a power of two";
+            goto done;
+        }
+    }
     for (k = 0; k < d; k++) {
-        xs[k] = scale * x[k]; /* exact: scale is a power of two (checked below) */
+        xs[k] = scale * x[k]; /* exact: scale is a power of two */
         if (!isfinite(xs[k])) {
             out->why = "the point is not finite";
             goto done;
@@ -117,38 +124,77 @@ int tpe_unargmax_check_witness_logits(const tpe_head *h, const double *row_norm,
             goto done;
         }
     }
-    {
-        int e;
-        if (!(scale > 0.0) || frexp(scale, &e) != 0.5) {
-            out->why = "scale is not a power of two";
-            goto done;
-        }
-    }
     for (k = 0; k < d; k++) xn += xs[k] * xs[k];
     xn_up = sqrt(xn) * (1.0 + ((double)d + 4.0) * U64) + 1e-300;
     ti = row_dot(h, i, xs);
     err_i = g * row_norm[i] * xn_up + (double)(d + 1) * TINY64;
     A = ti + bi;
+    if (!isfinite(A)) {
+        out->why = "the logit is not finite";
+        goto done;
+    }
     if (V == 1) {
         out->ok = 1;
         out->dist = HUGE_VAL;
         goto done;
     }
-    for (j = 0; j < V; j++) {
-        double lj, Bj, m, E, need, dist;
-        if (j == i) continue;
-        lj = scale * (lf ? (double)lf[j] : ld[j]);
-        if (!isfinite(lj)) {
-            out->worst = j;
+    /* stage 1: with B_j = scale l_j + b_j (each within its bound of the
+     * exact logit), every j has margin m_j = A - B_j >= A - max_j B_j and
+     * error E_j <= E_max (row_norm_max for ||W_j||, max |B_j| for |B_j|);
+     * so A - max B_j >= E_max + eps (||W_i|| + row_norm_max) settles all. */
+    {
+        /* a tight loop (this runs once per token over the whole vocabulary) */
+        const float *lf = lb->lf;
+        const double *ld = lb->ld, *bb = h->bias;
+        double lo = HUGE_VAL;
+        int nan = 0;
+        for (j = 0; j < V; j++) {
+            double bj = scale * (lf ? (double)lf[j] : ld[j]);
+            if (bb) bj += bb[j];
+            nan |= bj != bj;
+            if (j == i) continue;
+            if (bj > top) {
+                top = bj;
+                topj = j;
+            }
+            if (bj < lo) lo = bj;
+        }
+        /* NaN never compares greater, so check the extremes for finiteness */
+        if (!(fabs(top) <= DBL_MAX) || !(fabs(lo) <= DBL_MAX)) {
             out->why = "a logit is not finite";
             goto done;
         }
+        if (nan) {
+            out->why = "a logit is NaN";
+            goto done;
+        }
+        babs = fabs(top) > fabs(lo) ? fabs(top) : fabs(lo);
+    }
+    {
+        double m = A - top;
+        double Emax = (err_i + lb->coef * lb->row_norm_max * xn_up + scale * lb->abs_err + (double)(d + 2) * TINY64 +
+                       2.0 * U64 * (fabs(A) + babs + fabs(A) + babs)) * SAFE;
+        double need = eps * (row_norm[i] + lb->row_norm_max) * SAFE;
+        if (m - Emax >= need && m - Emax > 0.0) {
+            out->ok = 1;
+            out->worst = topj;
+            out->margin = m;
+            out->dist = (m - Emax) / (row_norm[i] + lb->row_norm_max);
+            goto done;
+        }
+    }
+    /* stages 2 and 3, one competitor at a time */
+    for (j = 0; j < V; j++) {
+        double lj, Bj, m, E, need, dist;
+        if (j == i) continue;
+        lj = scale * (lb->lf ? (double)lb->lf[j] : lb->ld[j]);
         Bj = lj + (h->bias ? h->bias[j] : 0.0);
         m = A - Bj;
-        E = (err_i + coef * row_norm[j] * xn_up + scale * abs_err + (double)(d + 2) * TINY64 +
+        E = (err_i + lb->coef * row_norm[j] * xn_up + scale * lb->abs_err + (double)(d + 2) * TINY64 +
              2.0 * U64 * (fabs(A) + fabs(Bj) + fabs(m))) * SAFE;
         need = eps * (row_norm[i] + row_norm[j]) * SAFE; /* ||W_i - W_j|| <= ||W_i|| + ||W_j|| */
         if (m - E >= need && m - E > 0.0) {
+            if (m - E >= best * (row_norm[i] + row_norm[j])) continue; /* not the closest: skip the division */
             dist = (m - E) / (row_norm[i] + row_norm[j]);
         } else {
             /* the bound cannot separate it: recompute in double, exact norm */
@@ -215,8 +261,15 @@ int tpe_unargmax_check_witness(const tpe_head *h, size_t i, const double *x, dou
             ld[j] = row_dot(h, j, x);
         }
         /* the logits were computed here in double: coef = gamma_d */
-        ok = tpe_unargmax_check_witness_logits(h, rn, i, x, 1.0, NULL, ld, gamma64((double)d),
-                                               (double)(d + 1) * TINY64, box, eps, xs, out);
+        tpe_logit_bound lb;
+        lb.lf = NULL;
+        lb.ld = ld;
+        lb.coef = gamma64((double)d);
+        lb.abs_err = (double)(d + 1) * TINY64;
+        lb.row_norm = rn;
+        lb.row_norm_max = 0.0;
+        for (j = 0; j < V; j++) lb.row_norm_max = fmax(lb.row_norm_max, rn[j]);
+        ok = tpe_unargmax_check_witness_logits(h, &lb, i, x, 1.0, box, eps, xs, out);
     } else if (i >= V) {
         out->why = "no such token";
     }
@@ -234,7 +287,7 @@ int tpe_unargmax_check_certificate(const tpe_head *h, size_t i, const size_t *ro
     double cb = 0.0, cabs = 0.0, den = 0.0, l1 = 0.0, l1abs = 0.0, num, num_up, den_lo, g;
     size_t t, k;
     int ok = 0;
-    if (bound) *bound = NAN;
+    if (bound) *bound = (double)NAN;
     if (!s || !sa || n == 0 || i >= V) goto done;
     for (t = 0; t < n; t++) {
         size_t j = rows[t];

@@ -17,6 +17,8 @@
 
 #define G_ALLOW 1e4
 
+static size_t tt_lp_pivots, tt_lp_bland;
+
 typedef struct dense_lp {
     size_t m, n; /* n = dense columns; the m unit columns +e_k come after them */
     double *A;   /* (m, n) column j at A[i * n + j] */
@@ -33,6 +35,8 @@ static void dlp_free(dense_lp *p)
 
 /* Build it, slack basis, solve; returns the worst relative KKT residual, or
  * a huge value when the status is not `want`. */
+static size_t bland_after = 30;
+
 static double solve_check(const dense_lp *p, tpe_lp_status want, double *objective, size_t max_pivots)
 {
     tpe_lp *lp = NULL;
@@ -54,8 +58,11 @@ static double solve_check(const dense_lp *p, tpe_lp_status want, double *objecti
     }
     CHECK_OK(tpe_lp_set_basis(lp, basis));
     tpe_lp_opts_default(&o);
+    o.bland_after = bland_after;
     if (max_pivots) o.max_pivots = max_pivots;
     st = tpe_lp_solve(lp, &o);
+    tt_lp_pivots += tpe_lp_get_stats(lp)->pivots;
+    tt_lp_bland += tpe_lp_get_stats(lp)->bland;
     CHECKF(st == want, "status %s, expected %s", tpe_lp_status_name(st), tpe_lp_status_name(want));
     if (st != want || st != TPE_LP_OPTIMAL) {
         tpe_lp_free(lp);
@@ -190,15 +197,68 @@ TEST(lp_degenerate_kkt)
 {
     size_t t, trials = tt_quick() ? 20 : 80;
     double worst = 0.0;
+    tt_lp_pivots = tt_lp_bland = 0;
     for (t = 0; t < trials; t++) {
         dense_lp p;
         size_t m = 2 + tpe_rng_below(tt_rng(), 15), n = 2 + tpe_rng_below(tt_rng(), 40);
         random_lp(&p, m, n, 1, 1);
+        /* half with the default switch to Bland's rule, half with Bland's
+         * rule from the first degenerate pivot on */
+        bland_after = t % 2 ? 1 : 30;
+        worst = fmax(worst, solve_check(&p, TPE_LP_OPTIMAL, NULL, 0));
+        dlp_free(&p);
+    }
+    bland_after = 30;
+    CHECKF(worst <= G_ALLOW, "worst KKT residual %.3g", worst);
+    CHECKF(tt_lp_bland > 0, "Bland's rule was never needed: the test does not exercise it");
+    NOTE("%zu degenerate LPs, %zu pivots (%zu under Bland's rule), worst KKT residual %.3g", trials, tt_lp_pivots,
+         tt_lp_bland, worst);
+}
+
+/* Beale's example (1955), which cycles under Dantzig's rule with the
+ * textbook tie-breaking: min -3/4 x4 + 20 x5 - 1/2 x6 + 6 x7 subject to
+ * x1 + x4/4 - 8 x5 - x6 + 9 x7 = 0, x2 + x4/2 - 12 x5 - x6/2 + 3 x7 = 0,
+ * x3 + x6 = 1; optimum -5/4 (x4 = x6 = 1, x1 = 3/4). */
+TEST(lp_beale_cycling)
+{
+    const double A[12] = {0.25, -8, -1, 9, 0.5, -12, -0.5, 3, 0, 0, 1, 0};
+    const double c[7] = {-0.75, 20, -0.5, 6, 0, 0, 0}, b[3] = {0, 0, 1};
+    size_t pass;
+    for (pass = 0; pass < 2; pass++) {
+        dense_lp p;
+        double obj = 0.0, w;
+        p.m = 3;
+        p.n = 4;
+        p.A = malloc(sizeof A);
+        p.c = malloc(sizeof c);
+        p.b = malloc(sizeof b);
+        memcpy(p.A, A, sizeof A);
+        memcpy(p.c, c, sizeof c);
+        memcpy(p.b, b, sizeof b);
+        bland_after = pass ? 1 : 30;
+        w = solve_check(&p, TPE_LP_OPTIMAL, &obj, 1000);
+        CHECKF(w <= G_ALLOW, "KKT residual %.3g", w);
+        CHECKF(fabs(obj + 1.25) <= 1e-12, "objective %.17g, expected -1.25", obj);
+        dlp_free(&p);
+    }
+    bland_after = 30;
+}
+
+/* Larger LPs: hundreds of pivots, so the Devex weights grow and the
+ * inverse is refactorized many times along the way. */
+TEST(lp_larger_kkt)
+{
+    size_t t, trials = tt_quick() ? 1 : 4;
+    double worst = 0.0;
+    tt_lp_pivots = 0;
+    for (t = 0; t < trials; t++) {
+        dense_lp p;
+        random_lp(&p, 40 + 20 * t, 300 + 100 * t, 0, 0);
         worst = fmax(worst, solve_check(&p, TPE_LP_OPTIMAL, NULL, 0));
         dlp_free(&p);
     }
     CHECKF(worst <= G_ALLOW, "worst KKT residual %.3g", worst);
-    NOTE("%zu degenerate LPs, worst KKT residual %.3g", trials, worst);
+    NOTE("%zu LPs, %zu pivots, worst KKT residual %.3g", trials, tt_lp_pivots, worst);
 }
 
 /* Columns added after a solve: the warm start reaches the same optimum as
@@ -277,7 +337,7 @@ TEST(lp_stop_and_limits)
     /* errors: a singular basis, an infeasible one, bad columns */
     basis[0] = basis[1];
     CHECK_ERR(tpe_lp_set_basis(lp, basis), TPE_EINVAL, "twice");
-    col[0] = NAN;
+    col[0] = (double)NAN;
     CHECK_ERR(tpe_lp_add_dense(lp, col, 0.0, NULL), TPE_EINVAL, "not finite");
     memset(col, 0, 8 * sizeof *col);
     CHECK_ERR(tpe_lp_add_dense(lp, col, 0.0, NULL), TPE_EINVAL, "zero");

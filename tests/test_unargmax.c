@@ -445,10 +445,10 @@ TEST(unargmax_bad_input)
     tpe_unargmax_opts o;
     tpe_unargmax_result r;
     tpe_unargmax_opts_default(&o);
-    W[3] = NAN;
+    W[3] = (double)NAN;
     CHECK_ERR(tpe_unargmax_run(&h, &o, &r), TPE_EINVAL, "W[1, 1] is NaN");
     W[3] = 1;
-    b[2] = INFINITY;
+    b[2] = (double)INFINITY;
     CHECK_ERR(tpe_unargmax_run(&h, &o, &r), TPE_EINVAL, "b[2] is infinite");
     b[2] = 0;
     o.box = -1;

@@ -246,6 +246,8 @@ int tpe_cmd_unargmax(int argc, char **argv)
         tpe_jw_int(&w, (long long)r.fast_reflections);
         tpe_jw_key(&w, "seconds");
         tpe_jw_number(&w, r.seconds_fast);
+        tpe_jw_key(&w, "seconds_gemm");
+        tpe_jw_number(&w, r.seconds_fast_gemm);
         tpe_jw_object_end(&w);
         tpe_jw_key(&w, "lp");
         tpe_jw_object(&w);
@@ -259,6 +261,12 @@ int tpe_cmd_unargmax(int argc, char **argv)
         tpe_jw_int(&w, (long long)nfail);
         tpe_jw_key(&w, "pivots");
         tpe_jw_int(&w, (long long)r.lp_pivots);
+        tpe_jw_key(&w, "degenerate_pivots");
+        tpe_jw_int(&w, (long long)r.lp_degenerate);
+        tpe_jw_key(&w, "bland_pivots");
+        tpe_jw_int(&w, (long long)r.lp_bland);
+        tpe_jw_key(&w, "refactorizations");
+        tpe_jw_int(&w, (long long)r.lp_refactors);
         tpe_jw_key(&w, "rounds");
         tpe_jw_int(&w, (long long)r.lp_rounds);
         tpe_jw_key(&w, "columns");
