@@ -14,7 +14,9 @@ glpsol when it is installed (both must agree to 1e-7 relative).
 
 Writes golden/unargmax/<case>_W.npy (V, d) f64, <case>_b.npy (V,) f64 (all
 zeros for the no-bias cases, whose name ends in _nobias), <case>_rstar.npy
-(V,) f64, and golden/unargmax/VERSIONS.
+(V,) f64, <case>_unargmaxable.txt (the ids with r* < eps, one line, for
+the command-line tests), the small inputs of tests/cli/unargmax.sh
+(cli_*.npy) and golden/unargmax/VERSIONS.
 
 usage: /usr/bin/python3 tools/gen_unargmax_goldens.py [outdir]
 """
@@ -117,7 +119,20 @@ def main():
         np.save(os.path.join(out, name + "_W.npy"), W)
         np.save(os.path.join(out, name + "_b.npy"), b)
         np.save(os.path.join(out, name + "_rstar.npy"), r)
+        with open(os.path.join(out, name + "_unargmaxable.txt"), "w") as f:
+            f.write(" ".join(str(i) for i in np.nonzero(r < EPS)[0]) + "\n")
         print("%-16s V=%3d d=%d bias=%d: %d of %d tokens unargmaxable (r* < eps)" % (name, V, d, bias, int(np.sum(r < EPS)), V))
+    # inputs of the command-line tests
+    ex = np.array([[-2, -2], [1, 2], [1.8, -0.8], [0.9, 0.2]], dtype=np.float64)
+    np.save(os.path.join(out, "cli_example_W.npy"), ex)
+    np.save(os.path.join(out, "cli_example_W32.npy"), ex.astype(np.float32))
+    np.save(os.path.join(out, "cli_dup_W.npy"), np.array([[1, 0], [1, 0], [0, 1], [-1, -1]], dtype=np.float64))
+    np.save(os.path.join(out, "cli_dup_b.npy"), np.array([0.5, 0.2, 0.0, 0.0]))
+    bad = ex.copy()
+    bad[1, 0] = np.nan
+    np.save(os.path.join(out, "cli_nan_W.npy"), bad)
+    np.save(os.path.join(out, "cli_3d_W.npy"), np.zeros((2, 2, 2)))
+    np.save(os.path.join(out, "cli_short_b.npy"), np.zeros(3))
     glpk = subprocess.run(["glpsol", "--version"], capture_output=True, text=True).stdout.splitlines()[0] if shutil.which("glpsol") else "absent"
     with open(os.path.join(out, "VERSIONS"), "w") as f:
         f.write("generator: tools/gen_unargmax_goldens.py (seed 20240607)\n")
