@@ -32,6 +32,7 @@
 #include <string.h>
 
 #ifdef _OPENMP
+#include <omp.h>
 #define OMP_DYNAMIC _Pragma("omp parallel for schedule(dynamic, 1) num_threads(nthreads)")
 #else
 #define OMP_DYNAMIC
@@ -79,7 +80,6 @@ typedef struct ctx {
     const float *w32;  /* (V, d) */
     const double *w64; /* (V, d) or NULL (then rows are widened on use) */
     float *w32_own;
-    double *w64_own;
     double *rn;        /* (V) upper bounds on ||W_j||                          */
     double rn_max;     /* >= every rn[j]                                        */
     size_t *rep;       /* (V) the representative of j's group of identical rows */
@@ -410,6 +410,144 @@ static void skinny_logits(const ctx *c, size_t na, const float *X32, float *L)
     }
 }
 
+/* ---- iteration 0 through the symmetric Gram matrix ----------------------
+ * At x = W_i the logits are row i of G = W W^T (plus b). G is symmetric, so
+ * the GEMM of a block of rows I = [i0, i0 + nb) against the columns
+ * [i0, V) gives both the rows of I over those columns and, read by column,
+ * the logits of every later token j at the points W_i (i in I). Keeping, for
+ * every token, the running largest and smallest competitor logit (and where
+ * the largest is) over the blocks seen, the V x V products cost half of a
+ * full GEMM. Stage 1 of the witness check needs nothing else; a token it
+ * cannot settle goes on to the reflections, starting again from W_i. */
+typedef struct gram_red {
+    double top, lo; /* over j != i of the logit of j at x = W_i (+ b_j) */
+    size_t topj;
+} gram_red;
+
+static int fast_gram(ctx *c, const size_t *todo, size_t ntodo, unsigned char *settled)
+{
+    const size_t V = c->V, d = c->d, nb = 256;
+    const tpe_unargmax_opts *o = c->o;
+    const double *bb = c->h->bias;
+    gram_red *red = tpe_alloc_array(V, sizeof *red, "Gram reductions");
+    float *L = tpe_alloc_array(nb * V, sizeof *L, "Gram block");
+    double *wit = tpe_alloc_array((size_t)(c->nthreads > 0 ? c->nthreads : 1) * 2 * d, sizeof *wit, "witness");
+    const int nthreads = c->nthreads;
+    size_t i0, j;
+    double work = 0.0, tg, total = 0.5 * (double)V * (double)(V + nb);
+    long lt;
+    tpe_progress pg;
+    (void)nthreads;
+    if (!red || !L || !wit) {
+        tpe_free(red);
+        tpe_free(L);
+        tpe_free(wit);
+        return TPE_ENOMEM;
+    }
+    for (j = 0; j < V; j++) {
+        red[j].top = -HUGE_VAL;
+        red[j].lo = HUGE_VAL;
+        red[j].topj = V;
+    }
+    if (o->progress_label) tpe_progress_begin(&pg, "fast pass, x = W_i", total);
+    for (i0 = 0; i0 < V; i0 += nb) {
+        const size_t ni = V - i0 < nb ? V - i0 : nb, nc = V - i0;
+        const long nchunks = (long)((nc - ni + 511) / 512);
+        long la;
+        /* L (ni, nc): L[a][t] = W32_{i0+a} . W32_{i0+t} */
+        tg = tpe_now();
+        tpe_sgemm(TPE_NO_TRANS, TPE_TRANS, ni, nc, d, 1.0f, c->w32 + i0 * d, d, c->w32 + i0 * d, d, 0.0f, L, nc);
+        c->r->seconds_fast_gemm += tpe_now() - tg;
+        /* the rows of I, over the columns [i0, V) */
+        OMP_DYNAMIC
+        for (la = 0; la < (long)ni; la++) {
+            const size_t a = (size_t)la;
+            const float *row = L + a * nc;
+            gram_red r = red[i0 + a];
+            size_t t;
+            for (t = 0; t < nc; t++) {
+                double v = (double)row[t];
+                if (t == a) continue;
+                if (bb) v += bb[i0 + t];
+                if (v > r.top) {
+                    r.top = v;
+                    r.topj = i0 + t;
+                }
+                if (v < r.lo) r.lo = v;
+            }
+            red[i0 + a] = r;
+        }
+        /* the later tokens j = i0 + t (t >= ni), over the rows of I */
+        OMP_DYNAMIC
+        for (la = 0; la < nchunks; la++) {
+            const size_t t0 = ni + (size_t)la * 512, t1 = t0 + 512 < nc ? t0 + 512 : nc;
+            size_t a, t;
+            for (a = 0; a < ni; a++) {
+                const float *row = L + a * nc;
+                const double bi = bb ? bb[i0 + a] : 0.0;
+                for (t = t0; t < t1; t++) {
+                    double v = (double)row[t] + bi;
+                    gram_red *r = &red[i0 + t];
+                    if (v > r->top) {
+                        r->top = v;
+                        r->topj = i0 + a;
+                    }
+                    if (v < r->lo) r->lo = v;
+                }
+            }
+        }
+        work += (double)ni * (double)nc;
+        if (o->progress_label) tpe_progress_update(&pg, work);
+    }
+    if (o->progress_label) tpe_progress_end(&pg);
+    /* stage 1 of the check for every token, at its own row */
+    OMP_DYNAMIC
+    for (lt = 0; lt < (long)ntodo; lt++) {
+        const size_t i = todo[(size_t)lt];
+#ifdef _OPENMP
+        double *x = wit + (size_t)omp_get_thread_num() * 2 * d;
+#else
+        double *x = wit;
+#endif
+        double *xs = x + d, xmax = 0.0, xn = 0.0, scale = 1.0;
+        tpe_logit_bound lb;
+        tpe_witness_check chk;
+        size_t k;
+        for (k = 0; k < d; k++) {
+            x[k] = (double)c->w32[i * d + k];
+            xmax = fmax(xmax, fabs(x[k]));
+            xn += x[k] * x[k];
+        }
+        if (!bb) {
+            if (!(xmax > 0.0)) continue;
+            scale = pow2_scale(xmax, o->box);
+        } else if (xmax > o->box) {
+            continue;
+        }
+        lb.lf = NULL;
+        lb.ld = NULL;
+        lb.coef = gamma_n((double)d, U32) * (1.0 + U32) + (c->h->w ? U32 : 0.0);
+        lb.abs_err = (double)d * 2.0 * TINY32 + sqrt((double)d) * TINY32 * sqrt(xn) * 2.0;
+        lb.row_norm = c->rn;
+        lb.row_norm_max = c->rn_max;
+        /* without a bias the scaled logits are scale * G_ij: scale > 0 keeps max and min */
+        lb.top = bb ? red[i].top : scale * red[i].top;
+        lb.lo = bb ? red[i].lo : scale * red[i].lo;
+        lb.topj = red[i].topj;
+        if (V > 1 && tpe_unargmax_check_witness_logits(c->h, &lb, i, x, scale, o->box, o->eps, xs, &chk)) {
+            settled[i] = 1;
+            c->r->verdict[i] = TPE_ARGMAXABLE;
+            c->r->how[i] = TPE_HOW_FAST;
+            c->r->radius[i] = chk.dist;
+            if (c->r->witness) memcpy(c->r->witness + i * d, xs, d * sizeof(double));
+        }
+    }
+    tpe_free(red);
+    tpe_free(L);
+    tpe_free(wit);
+    return TPE_OK;
+}
+
 static int left_push(ctx *c, size_t tok, const double *x)
 {
     if (c->nleft == c->left_cap) {
@@ -558,8 +696,8 @@ typedef struct xslot {
     int phase, first, verdict;
     const char *why;
     size_t rounds, pivots0, scans;
-    size_t *crow;       /* certificate                                          */
-    double *cy;
+    size_t *crow;       /* certificate: rows, y, and the rows' n_j              */
+    double *cy, *cn_norm;
     size_t cn;
 } xslot;
 
@@ -595,6 +733,8 @@ static void xslot_release(xslot *s)
     tpe_free(s->ncol);
     tpe_free(s->crow);
     tpe_free(s->cy);
+    tpe_free(s->cn_norm);
+    s->cn_norm = NULL;
     s->lp = NULL;
     s->cols = NULL;
     s->ncol = NULL;
@@ -694,8 +834,8 @@ static void scan(const ctx *c, xslot *s, const double *ld)
 static int add_columns(const ctx *c, xslot *s)
 {
     const size_t d = c->d, i = s->tok;
-    double *col = s->tmp; /* d + 1 <= 2 d */
-    double *wbuf = s->wit; /* rows go through here when W is float */
+    double *col = s->tmp;         /* (d + 1) */
+    double *wbuf = s->tmp + d + 1; /* (d) rows go through here when W is float */
     size_t t, k;
     int rc;
     if (s->ncols + s->nadd > s->cap) {
@@ -723,25 +863,22 @@ static int add_columns(const ctx *c, xslot *s)
     if ((rc = tpe_lp_reserve(s->lp, s->nadd)) != TPE_OK) return rc;
     for (t = 0; t < s->nadd; t++) {
         size_t j = s->add[t];
-        double nd, cj;
-        const double *wi, *wj;
-        /* a_j / n_j and c_j / n_j, with the difference scaled against overflow */
+        double nd, cj, mx = 0.0, ss = 0.0;
+        /* a_j / n_j and c_j / n_j, the difference scaled against overflow */
+        memcpy(col, row64(c, i, wbuf), d * sizeof(double));
         {
-            double mx = 0.0, ss = 0.0;
-            wi = row64(c, i, wbuf);
-            for (k = 0; k < d; k++) col[k] = wi[k];
-            wj = row64(c, j, wbuf);
+            const double *wj = row64(c, j, wbuf);
             for (k = 0; k < d; k++) {
                 col[k] = wj[k] - col[k];
                 mx = fmax(mx, fabs(col[k]));
             }
-            if (!(mx > 0.0)) continue;
-            for (k = 0; k < d; k++) {
-                double q = col[k] / mx;
-                ss += q * q;
-            }
-            nd = mx * sqrt(ss);
         }
+        if (!(mx > 0.0)) continue; /* cannot happen: identical rows never get here */
+        for (k = 0; k < d; k++) {
+            double q = col[k] / mx;
+            ss += q * q;
+        }
+        nd = mx * sqrt(ss);
         for (k = 0; k < d; k++) col[k] /= nd;
         col[d] = 1.0;
         cj = (bias(c, i) - bias(c, j)) / nd;
@@ -756,33 +893,22 @@ static int add_columns(const ctx *c, xslot *s)
         /* start from the one constraint with the best single-row bound
          * c_j/n_j + B ||a_j/n_j||_1: y_j0 = 1, and p_k or q_k carries
          * -(a_j0/n_j0)_k so that sum_j (a_j/n_j) y_j + p - q = 0 */
-        size_t best = 0, *basis = (size_t *)s->add; /* the add list is spent */
-        double bb = HUGE_VAL;
+        size_t best = 0, *basis = s->add; /* the add list is spent */
+        double bb = HUGE_VAL, *wi = s->wit;
+        memcpy(wi, row64(c, i, col), d * sizeof(double));
         for (t = 0; t < s->ncols; t++) {
-            double v = 0.0;
-            size_t col_id = 2 * d + t;
-            /* entries of column col_id: recompute from the LP's stored data via reduced costs is
-             * not possible, so rebuild a_j / n_j */
-            const double *wi = row64(c, i, wbuf), *wj;
-            double l1 = 0.0;
-            for (k = 0; k < d; k++) col[k] = wi[k];
-            wj = row64(c, s->cols[t], wbuf);
-            for (k = 0; k < d; k++) l1 += fabs(wj[k] - col[k]);
-            v = (bias(c, i) - bias(c, s->cols[t])) / s->ncol[t] + c->o->box * l1 / s->ncol[t];
-            (void)col_id;
+            const double *wj = row64(c, s->cols[t], col);
+            double l1 = 0.0, v;
+            for (k = 0; k < d; k++) l1 += fabs(wj[k] - wi[k]);
+            v = ((bias(c, i) - bias(c, s->cols[t])) + c->o->box * l1) / s->ncol[t];
             if (v < bb) {
                 bb = v;
                 best = t;
             }
         }
         {
-            const double *wi = row64(c, i, wbuf), *wj;
-            for (k = 0; k < d; k++) col[k] = wi[k];
-            wj = row64(c, s->cols[best], wbuf);
-            for (k = 0; k < d; k++) {
-                double a = (wj[k] - col[k]) / s->ncol[best];
-                basis[k] = a <= 0.0 ? k : d + k; /* p_k = -a >= 0, or q_k = a > 0 */
-            }
+            const double *wj = row64(c, s->cols[best], col);
+            for (k = 0; k < d; k++) basis[k] = wj[k] - wi[k] <= 0.0 ? k : d + k; /* p_k = -a_k >= 0, or q_k = a_k > 0 */
             basis[d] = 2 * d + best;
         }
         if ((rc = tpe_lp_set_basis(s->lp, basis)) != TPE_OK) return rc;
@@ -823,17 +949,13 @@ static void solve(const ctx *c, xslot *s)
                     size_t t = basis[r] - 2 * d;
                     s->crow[n] = s->cols[t];
                     s->cy[n] = zb[r] / s->ncol[t];
+                    s->cn_norm[n] = s->ncol[t];
                     n++;
                 }
             if (n && tpe_unargmax_check_certificate(c->h, i, s->crow, s->cy, n, o->box, o->eps, &bound)) {
-                /* normalize to sum_j y_j n_j = 1 */
+                /* normalize to sum_j y_j n_j = 1: that sum is sum_r z_r */
                 double den = 0.0;
-                for (r = 0; r < n; r++) {
-                    size_t t;
-                    for (t = 0; t < s->ncols && s->cols[t] != s->crow[r]; t++) {
-                    }
-                    den += s->cy[r] * s->ncol[t];
-                }
+                for (r = 0; r < n; r++) den += s->cy[r] * s->cn_norm[r];
                 for (r = 0; r < n; r++) s->cy[r] /= den;
                 s->cn = n;
                 s->radius = bound;
@@ -883,10 +1005,8 @@ static int exact_pass(ctx *c)
     double *X = NULL, *L = NULL;
     size_t *idx = NULL;
     int rc = TPE_OK, nthreads = c->nthreads;
-    double rhs_buf;
     tpe_progress pg;
     (void)nthreads;
-    (void)rhs_buf;
     if (!nb) nb = 4 * (size_t)(c->nthreads > 0 ? c->nthreads : 1);
     if (nb > n) nb = n;
     if (!nb) return TPE_OK;
@@ -942,7 +1062,8 @@ static int exact_pass(ctx *c)
             rhs[d] = 1.0;
             x->crow = tpe_alloc_array(d + 1, sizeof(size_t), "certificate");
             x->cy = tpe_alloc_array(d + 1, sizeof(double), "certificate");
-            if (!x->crow || !x->cy || (rc = tpe_lp_new(d + 1, rhs, &x->lp)) != TPE_OK) {
+            x->cn_norm = tpe_alloc_array(d + 1, sizeof(double), "certificate");
+            if (!x->crow || !x->cy || !x->cn_norm || (rc = tpe_lp_new(d + 1, rhs, &x->lp)) != TPE_OK) {
                 rc = rc ? rc : TPE_ENOMEM;
                 goto out;
             }
@@ -1069,7 +1190,7 @@ int tpe_unargmax_run(const tpe_head *h, const tpe_unargmax_opts *o, tpe_unargmax
 {
     const size_t V = h->vocab, d = h->dim;
     ctx c;
-    size_t j, k, n, *todo = NULL, ntodo = 0;
+    size_t j, k, n, *todo = NULL, ntodo = 0, ntodo0;
     double t0 = tpe_now(), t1;
     int rc;
     memset(r, 0, sizeof *r);
@@ -1171,6 +1292,7 @@ int tpe_unargmax_run(const tpe_head *h, const tpe_unargmax_opts *o, tpe_unargmax
         ntodo = 0;
     }
     t1 = tpe_now();
+    ntodo0 = ntodo;
     if (o->skip_fast) {
         double *w = tpe_alloc_array(d, sizeof *w, "row");
         if (!w) {
@@ -1184,15 +1306,29 @@ int tpe_unargmax_run(const tpe_head *h, const tpe_unargmax_opts *o, tpe_unargmax
         tpe_free(w);
         if (rc) goto out;
     } else if (ntodo) {
-        if ((rc = fast_pass(&c, todo, ntodo)) != TPE_OK) goto out;
+        /* iteration 0 by the Gram matrix when its float products cannot
+         * overflow (|G_ij| <= ||W_i|| ||W_j||), then the reflections for the rest */
+        size_t nrest = ntodo;
+        if (c.rn_max * c.rn_max < 1e37 && V > 1 && !o->batch) {
+            unsigned char *settled = tpe_calloc_array(V, 1, "settled tokens");
+            if (!settled) {
+                rc = TPE_ENOMEM;
+                goto out;
+            }
+            if ((rc = fast_gram(&c, todo, ntodo, settled)) != TPE_OK) {
+                tpe_free(settled);
+                goto out;
+            }
+            for (j = 0, nrest = 0; j < ntodo; j++)
+                if (!settled[todo[j]]) todo[nrest++] = todo[j];
+            tpe_free(settled);
+        }
+        if (nrest && (rc = fast_pass(&c, todo, nrest)) != TPE_OK) goto out;
     }
-    r->fast_tokens = o->skip_fast ? 0 : ntodo;
+    r->fast_tokens = o->skip_fast ? 0 : ntodo0;
     r->seconds_fast = tpe_now() - t1;
     if (o->exact && c.nleft) {
         t1 = tpe_now();
-        if (!c.w64) {
-            /* the scans widen float rows block by block; nothing to do */
-        }
         if ((rc = exact_pass(&c)) != TPE_OK) goto out;
         r->seconds_exact = tpe_now() - t1;
     }
@@ -1232,7 +1368,6 @@ out:
     tpe_free(c.cy);
     tpe_free(c.cn);
     tpe_free(c.w32_own);
-    tpe_free(c.w64_own);
     tpe_free(c.rn);
     tpe_free(c.rep);
     tpe_free(c.left);

@@ -78,7 +78,6 @@ typedef struct tpe_unargmax_opts {
     int exact;           /* run the LP on what the fast pass leaves          */
     int skip_fast;       /* send every token to the LP (tests, comparisons)  */
     int keep_witnesses;  /* fill result.witness                              */
-    int keep_certificates; /* fill result.cert_*                             */
     int compute_rank;    /* numerical rank of W (one V d^2 Gram product)     */
     size_t batch;        /* tokens per GEMM in the fast pass (0: automatic)  */
     size_t lp_batch;     /* tokens solved together in the exact pass (0: auto) */
@@ -95,7 +94,7 @@ typedef struct tpe_unargmax_result {
     unsigned char *fast_unresolved; /* (V) 1: the fast pass did not prove it   */
     size_t *dup_of;         /* (V) the identical row that settles it, or V     */
     double *witness;        /* (V, d) when kept: NaN rows where no witness      */
-    /* certificates (when kept): token i's multipliers are cert_rows/cert_y
+    /* certificates (always kept: at most d + 1 entries per token): token i's multipliers are cert_rows/cert_y
      * [cert_start[i], cert_start[i + 1]) -- raw y_j on the constraints as
      * written above, normalized to sum_j y_j ||W_j - W_i|| = 1 -- and its
      * checked bound is cert_bound[i] (NaN where no Farkas certificate).     */
@@ -152,10 +151,14 @@ int tpe_unargmax_check_witness(const tpe_head *h, size_t i, const double *x, dou
  * and upper bounds row_norm[j] >= ||W_j||, row_norm_max >= all of them. */
 typedef struct tpe_logit_bound {
     const float *lf;      /* (V) or NULL */
-    const double *ld;     /* (V) or NULL (exactly one of lf / ld) */
+    const double *ld;     /* (V) or NULL (at most one of lf / ld)             */
     double coef, abs_err;
     const double *row_norm;
     double row_norm_max;
+    /* without logits: the extremes over j != i of B_j = scale l_j + b_j,
+     * already scaled and with the bias (stage 1 only) */
+    double top, lo;
+    size_t topj;
 } tpe_logit_bound;
 
 /* The witness check on precomputed logits: x is first scaled by `scale` (a
@@ -163,7 +166,9 @@ typedef struct tpe_logit_bound {
  * point goes to `witness` (d) when not NULL. Stage 1 bounds every
  * competitor at once against the largest competitor logit; the competitors
  * it cannot settle are checked one by one (stage 2), and those recomputed
- * in double with the exact ||W_i - W_j|| (stage 3). */
+ * in double with the exact ||W_i - W_j|| (stage 3). Given only the
+ * extremes (lf = ld = NULL), a point stage 1 cannot settle fails with why =
+ * "stage 1 inconclusive". */
 int tpe_unargmax_check_witness_logits(const tpe_head *h, const tpe_logit_bound *lb, size_t i, const double *x,
                                       double scale, double box, double eps, double *witness, tpe_witness_check *out);
 

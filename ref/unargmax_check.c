@@ -142,7 +142,16 @@ int tpe_unargmax_check_witness_logits(const tpe_head *h, const tpe_logit_bound *
      * exact logit), every j has margin m_j = A - B_j >= A - max_j B_j and
      * error E_j <= E_max (row_norm_max for ||W_j||, max |B_j| for |B_j|);
      * so A - max B_j >= E_max + eps (||W_i|| + row_norm_max) settles all. */
-    {
+    if (!lb->lf && !lb->ld) {
+        /* the caller reduced the logits already */
+        top = lb->top;
+        topj = lb->topj;
+        if (!(fabs(lb->top) <= DBL_MAX) || !(fabs(lb->lo) <= DBL_MAX)) {
+            out->why = "a logit is not finite";
+            goto done;
+        }
+        babs = fabs(lb->top) > fabs(lb->lo) ? fabs(lb->top) : fabs(lb->lo);
+    } else {
         /* a tight loop (this runs once per token over the whole vocabulary) */
         const float *lf = lb->lf;
         const double *ld = lb->ld, *bb = h->bias;
@@ -160,12 +169,8 @@ int tpe_unargmax_check_witness_logits(const tpe_head *h, const tpe_logit_bound *
             if (bj < lo) lo = bj;
         }
         /* NaN never compares greater, so check the extremes for finiteness */
-        if (!(fabs(top) <= DBL_MAX) || !(fabs(lo) <= DBL_MAX)) {
+        if (nan || !(fabs(top) <= DBL_MAX) || !(fabs(lo) <= DBL_MAX)) {
             out->why = "a logit is not finite";
-            goto done;
-        }
-        if (nan) {
-            out->why = "a logit is NaN";
             goto done;
         }
         babs = fabs(top) > fabs(lo) ? fabs(top) : fabs(lo);
@@ -180,6 +185,12 @@ int tpe_unargmax_check_witness_logits(const tpe_head *h, const tpe_logit_bound *
             out->worst = topj;
             out->margin = m;
             out->dist = (m - Emax) / (row_norm[i] + lb->row_norm_max);
+            goto done;
+        }
+        if (!lb->lf && !lb->ld) {
+            out->worst = topj;
+            out->margin = m;
+            out->why = "stage 1 inconclusive (no logits for stages 2 and 3)";
             goto done;
         }
     }
@@ -268,6 +279,8 @@ int tpe_unargmax_check_witness(const tpe_head *h, size_t i, const double *x, dou
         lb.abs_err = (double)(d + 1) * TINY64;
         lb.row_norm = rn;
         lb.row_norm_max = 0.0;
+        lb.top = lb.lo = 0.0;
+        lb.topj = V;
         for (j = 0; j < V; j++) lb.row_norm_max = fmax(lb.row_norm_max, rn[j]);
         ok = tpe_unargmax_check_witness_logits(h, &lb, i, x, 1.0, box, eps, xs, out);
     } else if (i >= V) {

@@ -46,7 +46,6 @@ static size_t run_checked(const tpe_head *h, int skip_fast, size_t patience, tpe
     o.skip_fast = skip_fast;
     o.patience = patience;
     o.keep_witnesses = 1;
-    o.keep_certificates = 1;
     CHECK_OK(tpe_unargmax_run(h, &o, r));
     if (!r->verdict) return 1;
     for (i = 0; i < h->vocab; i++) {
@@ -555,4 +554,47 @@ TEST(unargmax_float_input_and_rank)
     free(W);
     free(A);
     free(W32);
+}
+
+/* ---- the fast pass's variants agree ---------------------------------------------------
+ * Iteration 0 through the symmetric Gram matrix (default), the plain batched
+ * reflections (opts.batch set: an odd batch of 7 exercises the slot refill),
+ * and the LP alone must reach the same verdicts. */
+TEST(unargmax_fast_variants_agree)
+{
+    size_t trials = tt_quick() ? 2 : 6, t, tokens = 0, by_fast = 0;
+    tpe_rng *rng = tt_rng();
+    for (t = 0; t < trials; t++) {
+        size_t d = 3 + 3 * t, V = 150 + 40 * t, i, k, v;
+        int withbias = (int)(t % 2);
+        double *W = malloc(V * d * sizeof *W), *b = malloc(V * sizeof *b);
+        tpe_unargmax_result r[3];
+        for (i = 0; i < V; i++) {
+            /* a shared direction makes x = W_i lose for some tokens: reflections happen */
+            for (k = 0; k < d; k++) W[i * d + k] = tpe_rng_normal(rng) + (k == 0 ? 2.0 : 0.0);
+            b[i] = 0.5 * tpe_rng_normal(rng);
+        }
+        for (v = 0; v < 3; v++) {
+            tpe_head h = head(W, V, d, withbias ? b : NULL);
+            tpe_unargmax_opts o;
+            tpe_unargmax_opts_default(&o);
+            o.exact = 1;
+            o.keep_witnesses = 1;
+            o.batch = v == 1 ? 7 : 0;
+            o.skip_fast = v == 2;
+            CHECK_OK(tpe_unargmax_run(&h, &o, &r[v]));
+        }
+        for (i = 0; i < V; i++) {
+            CHECKF(r[0].verdict[i] == r[1].verdict[i] && r[0].verdict[i] == r[2].verdict[i],
+                   "d %zu token %zu: Gram %d, batched %d, LP %d", d, i, r[0].verdict[i], r[1].verdict[i], r[2].verdict[i]);
+            CHECKF(r[0].verdict[i] == TPE_ARGMAXABLE || r[0].verdict[i] == TPE_UNARGMAXABLE, "token %zu undecided", i);
+            by_fast += r[0].how[i] == TPE_HOW_FAST;
+        }
+        CHECK(r[0].fast_reflections > 0 && r[1].fast_reflections > 0);
+        tokens += V;
+        for (v = 0; v < 3; v++) tpe_unargmax_result_free(&r[v]);
+        free(W);
+        free(b);
+    }
+    NOTE("%zu tokens, %zu proved by the fast pass, the same verdicts three ways", tokens, by_fast);
 }

@@ -175,7 +175,6 @@ int tpe_cmd_unargmax(int argc, char **argv)
     o.exact = exact;
     o.skip_fast = no_fast;
     o.keep_witnesses = wit_path != NULL;
-    o.keep_certificates = cert_path != NULL;
     o.compute_rank = !no_rank;
     o.batch = batch;
     o.progress_label = "fast pass";
