@@ -424,9 +424,16 @@ typedef struct gram_red {
     size_t topj;
 } gram_red;
 
+/* tokens per GEMM: the logits buffer (nb, V) floats stays near 64 MB */
+static size_t batch_rows(size_t V)
+{
+    size_t nb = (size_t)(64u << 20) / (4 * V);
+    return nb > 256 ? 256 : nb < 8 ? 8 : nb;
+}
+
 static int fast_gram(ctx *c, const size_t *todo, size_t ntodo, unsigned char *settled)
 {
-    const size_t V = c->V, d = c->d, nb = 256;
+    const size_t V = c->V, d = c->d, nb = batch_rows(V);
     const tpe_unargmax_opts *o = c->o;
     const double *bb = c->h->bias;
     gram_red *red = tpe_alloc_array(V, sizeof *red, "Gram reductions");
@@ -578,11 +585,7 @@ static int fast_pass(ctx *c, const size_t *todo, size_t ntodo)
     double tg;
     tpe_progress pg;
     (void)nthreads;
-    if (!nb) {
-        nb = (size_t)(64u << 20) / (4 * V); /* logits buffer about 64 MB */
-        if (nb > 256) nb = 256;
-        if (nb < 8) nb = 8;
-    }
+    if (!nb) nb = batch_rows(V);
     if (nb > ntodo) nb = ntodo ? ntodo : 1;
     sl = tpe_alloc_array(nb, sizeof *sl, "fast pass slots");
     X = tpe_alloc_array(nb * d, sizeof *X, "fast pass points");
@@ -671,7 +674,7 @@ out:
  * witness, i is argmaxable; else the constraints x violates most (smallest
  * dist_j below r) join S as new columns and the simplex continues from its
  * last basis. The first scan, at the fast pass's last point, picks the
- * nearest competitors. */
+ * (d + 1) / 2 nearest competitors; each later scan adds up to d + 1. */
 enum { X_SCAN = 0, X_SOLVE = 1, X_DONE = 2 };
 
 typedef struct cand {
@@ -821,7 +824,8 @@ static void scan(const ctx *c, xslot *s, const double *ld)
         s->phase = X_DONE;
         return;
     }
-    K = s->first ? 2 * (d + 1) : (d + 1) / 2;
+    /* (d + 1) / 2 to start, d + 1 per round: measured at d = 128, 384, 768 */
+    K = s->first ? (d + 1) / 2 : d + 1;
     if (K < 16) K = 16;
     if (K > nc) K = nc;
     cand_select(s->cand, nc, K);

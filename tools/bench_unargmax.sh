@@ -18,7 +18,11 @@
 # part of tpe), e.g.
 #   git --git-dir=<clone>/.git archive HEAD stollen | tar -x -C /tmp/unargmaxable
 # Python (numpy) is used for the reference and to write the heads only.
+# tpe runs with OMP_WAIT_POLICY=passive: the machines are shared, and with
+# libgomp's default spin-waiting a GEMM's barriers stall whenever another
+# process holds a core (2 threads then run slower than 1).
 set -eu
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 REF=${1:?usage: sh tools/bench_unargmax.sh REF_CHECKOUT (a checkout of github.com/andreasgrv/unargmaxable)}
 N_REF=${N_REF:-300}
 ROUNDS=${ROUNDS:-2}
@@ -59,7 +63,7 @@ jnum() { sed -n "s/.*\"$1\": {[^}]*\"$2\": \([0-9.e+-]*\).*/\1/p" "$3"; }
 best() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b + 0 < a + 0) print b; else print a }'; }
 
 echo "unargmax benchmark: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "tpe: $TPE ($($TPE cpu --json | sed -n 's/.*"simd": "\([a-z0-9]*\)".*/\1/p')); reference: $REF (N_REF=$N_REF tokens)"
+echo "tpe: $TPE ($($TPE cpu --json | sed -n 's/.*"simd": "\([a-z0-9]*\)".*/\1/p'), OMP_WAIT_POLICY=$OMP_WAIT_POLICY); reference: $REF (N_REF=$N_REF tokens)"
 ref_def="" ref_one="" t2="" t1="" r=0
 while [ $r -lt "$ROUNDS" ]; do
   l=$($PY tools/bench_unargmax_ref.py "$REF" "$OUT/gpt2_head.npy" "$N_REF")
