@@ -16,12 +16,15 @@ Writes golden/unargmax/<case>_W.npy (V, d) f64, <case>_b.npy (V,) f64 (all
 zeros for the no-bias cases, whose name ends in _nobias), <case>_rstar.npy
 (V,) f64, <case>_unargmaxable.txt (the ids with r* < eps, one line, for
 the command-line tests), the small inputs of tests/cli/unargmax.sh
-(cli_*.npy) and golden/unargmax/VERSIONS.
+(cli_*.npy, and model_{gpt2,gptj,neox}/: the 2-D example as each
+architecture stores its output layer) and golden/unargmax/VERSIONS.
 
 usage: /usr/bin/python3 tools/gen_unargmax_goldens.py [outdir]
 """
+import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -99,6 +102,20 @@ def make_case(rng, V, d, bias, planted):
             return W, b, r
 
 
+def write_safetensors(path, tensors):
+    """safetensors by hand: u64 LE header length, JSON header, raw LE data"""
+    header, blobs, off = {}, [], 0
+    for name, arr, dt in tensors:
+        b = np.ascontiguousarray(arr).astype({"F32": "<f4", "F64": "<f8", "F16": "<f2"}[dt]).tobytes()
+        header[name] = {"dtype": dt, "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "golden/unargmax"
     os.makedirs(out, exist_ok=True)
@@ -133,6 +150,20 @@ def main():
     np.save(os.path.join(out, "cli_nan_W.npy"), bad)
     np.save(os.path.join(out, "cli_3d_W.npy"), np.zeros((2, 2, 2)))
     np.save(os.path.join(out, "cli_short_b.npy"), np.zeros(3))
+    # model directories: where each architecture keeps its output layer
+    models = {
+        "gpt2": ("gpt2", [("wte.weight", ex, "F32"), ("wpe.weight", np.zeros((3, 2)), "F32")]),
+        "gptj": ("gptj", [("transformer.wte.weight", ex[::-1], "F32"), ("lm_head.weight", ex, "F64"),
+                          ("lm_head.bias", np.array([0.0, 0.0, 0.0, 5.0]), "F64")]),
+        "neox": ("gpt_neox", [("embed_out.weight", ex, "F16")]),
+    }
+    for name, (mtype, tensors) in models.items():
+        dr = os.path.join(out, "model_" + name)
+        os.makedirs(dr, exist_ok=True)
+        write_safetensors(os.path.join(dr, "model.safetensors"), tensors)
+        with open(os.path.join(dr, "config.json"), "w") as f:
+            json.dump({"model_type": mtype, "vocab_size": 4}, f)
+            f.write("\n")
     glpk = subprocess.run(["glpsol", "--version"], capture_output=True, text=True).stdout.splitlines()[0] if shutil.which("glpsol") else "absent"
     with open(os.path.join(out, "VERSIONS"), "w") as f:
         f.write("generator: tools/gen_unargmax_goldens.py (seed 20240607)\n")
