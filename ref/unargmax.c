@@ -12,7 +12,9 @@
  * Steps of tpe_unargmax_run:
  *   prep   validate, float/double copies of W, row norms, identical rows;
  *   rank   pivoted Cholesky of W^T W (reported, never divided by);
- *   fast   braid reflect, `batch` tokens per float GEMM;
+ *   fast   braid reflect: iteration 0 (x = W_i) for all tokens through the
+ *          upper triangle of the Gram matrix W W^T, then the reflections
+ *          of the rest, up to 256 tokens per float GEMM;
  *   exact  the LP's dual by lp.c with constraint generation, `lp_batch`
  *          tokens at a time, their scans of all V constraints in one
  *          double GEMM.
@@ -168,7 +170,7 @@ static int find_duplicates(ctx *c)
         if (b - a < 2) continue;
         /* split the run into groups of equal rows (hash collisions aside) */
         {
-            size_t x, y, ng = 0;
+            size_t x, y;
             for (x = a; x < b; x++) grp[x] = V;
             for (x = a; x < b; x++) {
                 size_t top, count = 0, nmax = 0, first_max = V;
@@ -183,7 +185,6 @@ static int find_duplicates(ctx *c)
                     if (bias(c, hs[y].i) > bmax) bmax = bias(c, hs[y].i);
                 }
                 if (count < 2) continue;
-                ng++;
                 c->r->dup_groups++;
                 c->r->dup_tokens += count;
                 for (y = x; y < b; y++)
@@ -211,7 +212,6 @@ static int find_duplicates(ctx *c)
                     }
                 }
             }
-            (void)ng;
         }
     }
     tpe_free(hs);
