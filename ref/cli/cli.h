@@ -83,5 +83,6 @@ int tpe_cmd_count(int argc, char **argv);
 int tpe_cmd_ols(int argc, char **argv);
 int tpe_cmd_pca(int argc, char **argv);
 int tpe_cmd_bench_lstsq(int argc, char **argv);
+int tpe_cmd_unargmax(int argc, char **argv);
 
 #endif

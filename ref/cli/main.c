@@ -27,6 +27,7 @@ static const tpe_command commands[] = {
     {"ols", tpe_cmd_ols, "least squares by Householder QR with full OLS statistics"},
     {"pca", tpe_cmd_pca, "PCA by block power iteration with Rayleigh-Ritz"},
     {"bench lstsq", tpe_cmd_bench_lstsq, "seconds of least squares by blocked QR (one thread)"},
+    {"unargmax", tpe_cmd_unargmax, "tokens no hidden state makes the argmax, with certificates"},
 };
 
 static void usage(FILE *f)
