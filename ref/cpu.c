@@ -93,13 +93,13 @@ const char *tpe_simd_name(tpe_simd s)
 }
 
 static const tpe_kernels table_scalar = {
-    TPE_SIMD_SCALAR, "scalar",
-    tpe_sgemm_ukr_scalar, TPE_SCALAR_SMR, TPE_SCALAR_SNR, 128, 256, 4096,
-    tpe_dgemm_ukr_scalar, TPE_SCALAR_DMR, TPE_SCALAR_DNR, 64, 256, 4096,
-    tpe_sdot_scalar, tpe_ddot_scalar, tpe_saxpy_scalar, tpe_daxpy_scalar,
-    tpe_smax_scalar, tpe_sexp_sum_scalar, tpe_sgelu_tanh_scalar, tpe_acc_f64_scalar, tpe_sscal_scalar,
-    tpe_smax_into_scalar, tpe_sexp_sub_acc_scalar, tpe_sdot_f64_scalar,
-    tpe_dd_dot_scalar, tpe_dd_axpy_scalar, tpe_drot_seq_scalar,
+    .simd = TPE_SIMD_SCALAR, .name = "scalar",
+    .sgemm_ukr = tpe_sgemm_ukr_scalar, .s_mr = TPE_SCALAR_SMR, .s_nr = TPE_SCALAR_SNR, .s_mc = 128, .s_kc = 256, .s_nc = 4096,
+    .dgemm_ukr = tpe_dgemm_ukr_scalar, .d_mr = TPE_SCALAR_DMR, .d_nr = TPE_SCALAR_DNR, .d_mc = 64, .d_kc = 256, .d_nc = 4096,
+    .sdot = tpe_sdot_scalar, .ddot = tpe_ddot_scalar, .saxpy = tpe_saxpy_scalar, .daxpy = tpe_daxpy_scalar,
+    .smax = tpe_smax_scalar, .sexp_sum = tpe_sexp_sum_scalar, .sgelu_tanh = tpe_sgelu_tanh_scalar, .acc_f64 = tpe_acc_f64_scalar,
+    .sscal = tpe_sscal_scalar, .smax_into = tpe_smax_into_scalar, .sexp_sub_acc = tpe_sexp_sub_acc_scalar, .sdot_f64 = tpe_sdot_f64_scalar,
+    .dd_dot = tpe_dd_dot_scalar, .dd_axpy = tpe_dd_axpy_scalar, .drot_seq = tpe_drot_seq_scalar,
 };
 
 /* Cache blocking (MC, KC, NC) per path; build-time knobs for tuning, e.g.
@@ -127,25 +127,25 @@ static const tpe_kernels table_scalar = {
 
 #if TPE_BUILD_AVX2
 static const tpe_kernels table_avx2 = {
-    TPE_SIMD_AVX2, "avx2",
-    tpe_sgemm_ukr_avx2, TPE_AVX2_SMR, TPE_AVX2_SNR, TPE_AVX2_SMC, TPE_AVX2_SKC, TPE_AVX2_SNC,
-    tpe_dgemm_ukr_avx2, TPE_AVX2_DMR, TPE_AVX2_DNR, TPE_AVX2_DMC, TPE_AVX2_DKC, TPE_AVX2_DNC,
-    tpe_sdot_avx2, tpe_ddot_avx2, tpe_saxpy_avx2, tpe_daxpy_avx2,
-    tpe_smax_avx2, tpe_sexp_sum_avx2, tpe_sgelu_tanh_avx2, tpe_acc_f64_avx2, tpe_sscal_avx2,
-    tpe_smax_into_avx2, tpe_sexp_sub_acc_avx2, tpe_sdot_f64_avx2,
-    tpe_dd_dot_avx2, tpe_dd_axpy_avx2, tpe_drot_seq_avx2,
+    .simd = TPE_SIMD_AVX2, .name = "avx2",
+    .sgemm_ukr = tpe_sgemm_ukr_avx2, .s_mr = TPE_AVX2_SMR, .s_nr = TPE_AVX2_SNR, .s_mc = TPE_AVX2_SMC, .s_kc = TPE_AVX2_SKC, .s_nc = TPE_AVX2_SNC,
+    .dgemm_ukr = tpe_dgemm_ukr_avx2, .d_mr = TPE_AVX2_DMR, .d_nr = TPE_AVX2_DNR, .d_mc = TPE_AVX2_DMC, .d_kc = TPE_AVX2_DKC, .d_nc = TPE_AVX2_DNC,
+    .sdot = tpe_sdot_avx2, .ddot = tpe_ddot_avx2, .saxpy = tpe_saxpy_avx2, .daxpy = tpe_daxpy_avx2,
+    .smax = tpe_smax_avx2, .sexp_sum = tpe_sexp_sum_avx2, .sgelu_tanh = tpe_sgelu_tanh_avx2, .acc_f64 = tpe_acc_f64_avx2,
+    .sscal = tpe_sscal_avx2, .smax_into = tpe_smax_into_avx2, .sexp_sub_acc = tpe_sexp_sub_acc_avx2, .sdot_f64 = tpe_sdot_f64_avx2,
+    .dd_dot = tpe_dd_dot_avx2, .dd_axpy = tpe_dd_axpy_avx2, .drot_seq = tpe_drot_seq_avx2,
 };
 #endif
 
 #if TPE_BUILD_NEON
 static const tpe_kernels table_neon = {
-    TPE_SIMD_NEON, "neon",
-    tpe_sgemm_ukr_neon, TPE_NEON_SMR, TPE_NEON_SNR, 128, 256, 4092,
-    tpe_dgemm_ukr_neon, TPE_NEON_DMR, TPE_NEON_DNR, 96, 256, 4096,
-    tpe_sdot_neon, tpe_ddot_neon, tpe_saxpy_neon, tpe_daxpy_neon,
-    tpe_smax_neon, tpe_sexp_sum_neon, tpe_sgelu_tanh_neon, tpe_acc_f64_neon, tpe_sscal_neon,
-    tpe_smax_into_neon, tpe_sexp_sub_acc_neon, tpe_sdot_f64_neon,
-    tpe_dd_dot_neon, tpe_dd_axpy_neon, tpe_drot_seq_neon,
+    .simd = TPE_SIMD_NEON, .name = "neon",
+    .sgemm_ukr = tpe_sgemm_ukr_neon, .s_mr = TPE_NEON_SMR, .s_nr = TPE_NEON_SNR, .s_mc = 128, .s_kc = 256, .s_nc = 4092,
+    .dgemm_ukr = tpe_dgemm_ukr_neon, .d_mr = TPE_NEON_DMR, .d_nr = TPE_NEON_DNR, .d_mc = 96, .d_kc = 256, .d_nc = 4096,
+    .sdot = tpe_sdot_neon, .ddot = tpe_ddot_neon, .saxpy = tpe_saxpy_neon, .daxpy = tpe_daxpy_neon,
+    .smax = tpe_smax_neon, .sexp_sum = tpe_sexp_sum_neon, .sgelu_tanh = tpe_sgelu_tanh_neon, .acc_f64 = tpe_acc_f64_neon,
+    .sscal = tpe_sscal_neon, .smax_into = tpe_smax_into_neon, .sexp_sub_acc = tpe_sexp_sub_acc_neon, .sdot_f64 = tpe_sdot_f64_neon,
+    .dd_dot = tpe_dd_dot_neon, .dd_axpy = tpe_dd_axpy_neon, .drot_seq = tpe_drot_seq_neon,
 };
 #endif
 
