@@ -80,9 +80,9 @@ TEST(head_softmax_sum_matches_double)
     float *H = malloc(N * C * sizeof *H), *E = malloc(V * C * sizeof *E), *b = malloc(V * sizeof *b);
     double *H64 = malloc(N * C * sizeof *H64), *E64 = malloc(V * C * sizeof *E64), *b64 = malloc(V * sizeof *b64);
     double *s32 = calloc(V, sizeof *s32), *s64 = calloc(V, sizeof *s64), total = 0.0, worst = 0.0;
-    for (i = 0; i < N * C; i++) H64[i] = H[i] = (float)tpe_rng_normal(tt_rng());
-    for (i = 0; i < V * C; i++) E64[i] = E[i] = (float)(0.3 * tpe_rng_normal(tt_rng()));
-    for (i = 0; i < V; i++) b64[i] = b[i] = (float)tpe_rng_normal(tt_rng());
+    for (i = 0; i < N * C; i++) H64[i] = (double)(H[i] = (float)tpe_rng_normal(tt_rng()));
+    for (i = 0; i < V * C; i++) E64[i] = (double)(E[i] = (float)(0.3 * tpe_rng_normal(tt_rng())));
+    for (i = 0; i < V; i++) b64[i] = (double)(b[i] = (float)tpe_rng_normal(tt_rng()));
     CHECK_OK(tpe_head_softmax_sum(H, N, C, E, b, V, s32));
     CHECK_OK(tpe_head_softmax_sum_f64(H64, N, C, E64, b64, V, s64));
     for (v = 0; v < V; v++) {
