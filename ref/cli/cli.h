@@ -80,5 +80,6 @@ int tpe_cmd_compare(int argc, char **argv);
 int tpe_cmd_bench_forward(int argc, char **argv);
 int tpe_cmd_tokenize(int argc, char **argv);
 int tpe_cmd_count(int argc, char **argv);
+int tpe_cmd_merge(int argc, char **argv);
 
 #endif

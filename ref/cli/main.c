@@ -24,6 +24,7 @@ static const tpe_command commands[] = {
     {"generate", tpe_cmd_generate, "sample a continuation (temperature, top-k, top-p; seeded, portable)"},
     {"tokenize", tpe_cmd_tokenize, "GPT-2 byte-level BPE ids of stdin (or --decode ids)"},
     {"count", tpe_cmd_count, "token counts of a corpus (.npy of length vocab)"},
+    {"merge", tpe_cmd_merge, "combine the part files of a sharded probe (--shard I/N) into alpha"},
 };
 
 static void usage(FILE *f)
