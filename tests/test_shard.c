@@ -455,7 +455,7 @@ TEST(probe_sharded_alpha_is_bitwise_the_single_runs)
     char dir[600];
     tpe_random_spec rs;
     tpe_model *m = NULL;
-    size_t lens[6] = {5, 19, 1, 8, 12, 3}, S = 6, i, k, V, f64;
+    size_t lens[6] = {5, 19, 1, 8, 12, 3}, S = 6, i, k, V, f64, all_diff = 0;
     int32_t ids[6][19];
     snprintf(dir, sizeof dir, "%s/shard-model", tt_tmpdir());
     tpe_random_spec_default(&rs, TPE_ARCH_NEOX);
@@ -469,7 +469,7 @@ TEST(probe_sharded_alpha_is_bitwise_the_single_runs)
     for (f64 = 0; f64 < 2; f64++) {
         tpe_probe *single = NULL;
         double *a1 = malloc(V * sizeof *a1), *aN = malloc(V * sizeof *aN);
-        size_t ni, worst_diff = 0;
+        size_t ni;
         CHECK_OK(tpe_probe_new(m, 8, (int)f64, &single));
         for (i = 0; i < S; i++) CHECK_OK(tpe_probe_sample(single, i, ids[i], lens[i]));
         CHECK_OK(tpe_probe_alpha(single, a1));
@@ -492,13 +492,13 @@ TEST(probe_sharded_alpha_is_bitwise_the_single_runs)
                 if (bits_of(aN[v]) != bits_of(a1[v])) diff++;
             }
             CHECKF(diff == 0, "%s, N = %zu: %zu of %zu alpha entries differ from the single run", f64 ? "f64" : "f32", N, diff, V);
-            if (diff > worst_diff) worst_diff = diff;
+            all_diff += diff;
             tpe_xsum_free(&total);
         }
         tpe_probe_free(single);
         free(a1);
         free(aN);
     }
-    NOTE("N = 1, 2, 3, 7 shards (some empty), f32 and f64: alpha bitwise equal to the single run");
+    NOTE("N = 1, 2, 3, 7 shards (some empty), f32 and f64: %zu alpha entries differ from the single run's bits", all_diff);
     tpe_model_free(m);
 }
