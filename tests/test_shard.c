@@ -105,7 +105,7 @@ TEST(exactsum_rejects_what_it_cannot_hold)
     size_t k;
     CHECK_OK(tpe_xsum_init(&a, 3));
     CHECK_ERR(tpe_xsum_add(&a, 1, -1.0), TPE_ENUMERIC, "exact sum 1: cannot add -1");
-    CHECK_ERR(tpe_xsum_add(&a, 2, NAN), TPE_ENUMERIC, "not finite");
+    CHECK_ERR(tpe_xsum_add(&a, 2, (double)NAN), TPE_ENUMERIC, "not finite");
     CHECK_ERR(tpe_xsum_add(&a, 0, HUGE_VAL), TPE_ENUMERIC, "not finite");
     CHECK_ERR(tpe_xsum_add(&a, 0, ldexp(1.0, 64)), TPE_ENUMERIC, "not below 2^64");
     CHECK_OK(tpe_xsum_add(&a, 0, ldexp(1.0, 64) - ldexp(1.0, 11)));
