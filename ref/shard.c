@@ -165,8 +165,11 @@ int tpe_part_hash_data(tpe_part *p, const char *data_path, const int32_t *ids, c
     tpe_sha256 h;
     unsigned char d[32], buf[4096];
     size_t i, k;
-    int rc = tpe_map_file(data_path, &map);
-    if (rc) return rc;
+    int rc;
+    /* a pipe could not be read again for its digest */
+    if (!tpe_is_file(data_path))
+        return tpe_error(TPE_EINVAL, "%s: not a regular file: a sharded run hashes DATA into its fingerprint", data_path);
+    if ((rc = tpe_map_file(data_path, &map))) return rc;
     tpe_sha256_hex_of(map.data, map.size, p->data_sha256);
     tpe_unmap_file(&map);
     tpe_sha256_init(&h);

@@ -139,3 +139,5 @@ expect_err "shard: merge needs --out" 2 "[-][-]out is required" $T merge "$P/n2-
 expect_err "shard: a tpe without MPI refuses to run as one of several mpirun processes" 2 "built without MPI" \
   env OMPI_COMM_WORLD_SIZE=2 $T probe "$SH/m" "$SH/data.ids" --ids-file --out "$SH/x.npy"
 run "shard: merge --help" 0 $T merge --help
+expect_err "shard: DATA must be a regular file (it is hashed)" 1 "not a regular file" \
+  sh -c "cat '$SH/data.ids' | $T probe '$SH/m' /dev/stdin --ids-file --shard 0/2 --out '$SH/x.part'"
