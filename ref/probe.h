@@ -4,8 +4,9 @@
  * of every sample s gives the model's next-token distribution
  *     p_{s,t} = softmax(E^(o) h_{s,t} + b)                       (V)
  * and alpha = (1/N) sum_{s,t} p_{s,t} over all N positions, accumulated in
- * double. Samples longer than the window (the model's context, or less)
- * are cut into consecutive windows, each run from an empty context.
+ * double (exactly, then rounded once: exactsum.h). Samples longer than the
+ * window (the model's context, or less) are cut into consecutive windows,
+ * each run from an empty context.
  */
 #ifndef TPE_PROBE_H
 #define TPE_PROBE_H

@@ -433,6 +433,42 @@ TEST(part_merge_refuses_other_runs_duplicates_and_gaps)
     tpe_xsum_free(&want);
 }
 
+/* little-endian bytes on every host, and the digest of exactly those bytes */
+TEST(fwrite_le_hashed_writes_and_hashes_little_endian)
+{
+    char *path = tmp_path("le.bin"), hex[65], hex2[65];
+    float f[3] = {1.0f, -2.5f, 3.0e-30f};
+    int64_t q[2] = {-2, 0x0102030405060708};
+    tpe_sha256 h;
+    unsigned char d[32];
+    tpe_mapping m;
+    FILE *fp = fopen(path, "wb");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    tpe_sha256_init(&h);
+    tpe_fwrite_le_hashed(fp, &h, "ab", 2, 1);
+    tpe_fwrite_le_hashed(fp, &h, f, 3, sizeof f[0]);
+    tpe_fwrite_le_hashed(fp, &h, q, 2, sizeof q[0]);
+    CHECK(fclose(fp) == 0);
+    tpe_sha256_final(&h, d);
+    tpe_sha256_hex(d, hex);
+    CHECK_OK(tpe_map_file(path, &m));
+    if (m.size == 2 + 12 + 16) {
+        uint32_t u;
+        float g;
+        u = tpe_load_le32(m.data + 6);
+        memcpy(&g, &u, sizeof g);
+        CHECK(m.data[0] == 'a' && m.data[1] == 'b' && g == -2.5f);
+        CHECK(tpe_load_le64(m.data + 14) == (uint64_t)(int64_t)-2 && m.data[22] == 0x08 && m.data[29] == 0x01);
+        tpe_sha256_hex_of(m.data, m.size, hex2);
+        CHECKF(strcmp(hex, hex2) == 0, "digest of the bytes written %s, of the file %s", hex, hex2);
+    } else {
+        tt_fail(__FILE__, __LINE__, "%zu bytes written, expected 30", m.size);
+    }
+    tpe_unmap_file(&m);
+    free(path);
+}
+
 TEST(shard_parse)
 {
     uint64_t i, n;
