@@ -37,6 +37,14 @@ $T probe "$SH/m" "$SH/data.ids" --ids-file --max-len 8 --shard 6/7 --out "$SH/pa
 check "shard: shard 6 of 7 is empty" test "$(json_field samples "$TMP/out")" = 0
 check "shard: the part records the sha256 of DATA" grep -aq "$(sha256sum "$SH/data.ids" | cut -c1-64)" "$SH/parts/n2-0.part"
 
+G=golden/models/neox-full-rotary-tied-sharded
+echo "1 2 3" > "$SH/d3.ids"
+run "shard: a checkpoint in shards" 0 $T probe "$G" "$SH/d3.ids" --ids-file --shard 0/1 --out "$SH/g.part"
+for f in config.json model.safetensors.index.json model-00001-of-00002.safetensors model-00002-of-00002.safetensors; do
+  check "shard: the part records $f with the digest sha256sum gives" \
+    grep -aq "{\"name\": \"$f\", \"bytes\": $(wc -c < "$G/$f"), \"sha256\": \"$(sha256sum "$G/$f" | cut -c1-64)\"}" "$SH/g.part"
+done
+
 # f64, and text through the tokenizer
 run "shard: single run, f64" 0 $T probe "$SH/m" "$SH/data.ids" --ids-file --max-len 8 --precision f64 --out "$SH/a64.npy"
 for i in 0 1 2; do
