@@ -8,11 +8,18 @@
 #   make demo            the whole pipeline on the shipped default model
 #   make deps            install (as root) or name the Debian packages the build needs
 #   make OPENMP=1        threads through OpenMP (TPE_THREADS=n); off by default
+#   make MPI=1           build with Open MPI's mpicc: `mpirun -np N ./tpe probe ...` (docs/scaling.md)
+#   make test-mpi        the MPI build's probe under `mpirun -np 2` against the single process
 #
 # The build directory depends on the compiler and target, so gcc, clang and
 # cross builds live side by side under build/.
 
 CC ?= cc
+# MPI=1: the whole build through mpicc (in build/mpicc); ref/mpi/dist_mpi.c,
+# the only file that includes <mpi.h>, replaces ref/dist_serial.c.
+ifeq ($(MPI),1)
+CC := mpicc
+endif
 TARGET := $(shell $(CC) -dumpmachine 2>/dev/null)
 ARCH := $(firstword $(subst -, ,$(TARGET)))
 BUILD ?= build/$(notdir $(firstword $(CC)))$(if $(filter 1,$(OPENMP)),-omp)$(SANITIZE_TAG)
@@ -63,6 +70,10 @@ AVX2_FLAGS := -mavx2 -mfma
 endif
 
 LIB_SRC := $(sort $(wildcard ref/*.c))
+ifeq ($(MPI),1)
+LIB_SRC := $(filter-out ref/dist_serial.c,$(LIB_SRC)) ref/mpi/dist_mpi.c
+MPI_INCLUDE := $(addprefix -isystem ,$(shell $(CC) --showme:incdirs 2>/dev/null))
+endif
 CLI_SRC := $(sort $(wildcard ref/cli/*.c))
 TEST_SRC := $(filter-out tests/test_main.c,$(sort $(wildcard tests/test_*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -70,6 +81,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/test_main.o
 
 .PHONY: all deps-build test test-unit test-arm test-s390x test-i386 test-asan test-valgrind fuzz bench demo deps clean FORCE
+.PHONY: test-mpi
 
 all: tpe
 
@@ -97,6 +109,12 @@ $(BUILD)/ref/%_avx2.o: ref/%_avx2.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (avx2)")
 	$(Q)$(CC) $(CFLAGS_ALL) $(AVX2_FLAGS) -c $< -o $@
+
+# mpi.h is a system header here: our warning list is not its business.
+$(BUILD)/ref/mpi/%.o: ref/mpi/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (mpi)")
+	$(Q)$(CC) $(MPI_INCLUDE) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -142,6 +160,13 @@ test-s390x:
 test-i386:
 	@$(MAKE) --no-print-directory test CC=i686-linux-gnu-gcc RUNNER="qemu-i386 -L /usr/i686-linux-gnu" \
 	  TPE_PATHS="scalar" TPE_TEST_QUICK=1
+
+# MPI (Open MPI's mpicc and mpirun: libopenmpi-dev openmpi-bin): the probe
+# split over `mpirun -np 2` on this machine must equal the single process.
+test-mpi:
+	@$(MAKE) --no-print-directory MPI=1 build/mpicc/tpe
+	@$(MAKE) --no-print-directory build/$(notdir $(firstword $(CC)))/tpe
+	@TPE_MPI_BIN=build/mpicc/tpe TPE_BIN=build/$(notdir $(firstword $(CC)))/tpe sh tests/mpi.sh
 
 # Sanitizers: AddressSanitizer + UndefinedBehaviorSanitizer (clang), and valgrind.
 test-asan:

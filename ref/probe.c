@@ -6,11 +6,16 @@
  * L = E^(o) H^T (V, rows) -- the faster GEMM orientation -- and the softmax of
  * every column is taken with the table's kernels, a row of L at a time:
  *     m_t = max_v L_vt,   e_vt = exp(L_vt - m_t),   Z_t = sum_v e_vt (double),
- *     sum_v += sum_t e_vt / Z_t   (double).
- * Double path: the scalar reference pass and the same steps in double.
+ *     c_v = sum_t e_vt / Z_t   (double),   sum_v += c_v   (exactly).
+ * Double path: the scalar reference pass and the same steps in double,
+ * every p_{s,t,v} added exactly.
+ * sum_v is a long accumulator (exactsum.h): the additions are exact, so
+ * alpha does not depend on the order of the samples or on how they are
+ * split between shards or processes (shard.h); it is rounded once.
  */
 #include "probe.h"
 #include "cpu.h"
+#include "exactsum.h"
 #include "tpe.h"
 
 #include <math.h>
@@ -32,7 +37,7 @@ struct tpe_probe {
     double *E64;       /* (V, C) double path   */
     double *b64;       /* (V) or NULL          */
     double *row64;     /* (V)                  */
-    double *sum;       /* (V) sum of p_{s,t}   */
+    tpe_xsum sum;      /* (V) sum of p_{s,t}, exact */
     size_t positions;
     tpe_hidden_sink sink;
     void *sink_ctx;
@@ -50,7 +55,7 @@ void tpe_probe_free(tpe_probe *p)
     tpe_free(p->E64);
     tpe_free(p->b64);
     tpe_free(p->row64);
-    tpe_free(p->sum);
+    tpe_xsum_free(&p->sum);
     free(p);
 }
 
@@ -67,8 +72,7 @@ int tpe_probe_new(const tpe_model *m, size_t window, int f64, tpe_probe **out)
     p->m = m;
     p->window = window;
     p->f64 = f64;
-    p->sum = tpe_calloc_array(V, sizeof *p->sum, "alpha");
-    if (!p->sum) rc = TPE_ENOMEM;
+    rc = tpe_xsum_init(&p->sum, V);
     if (!rc && !f64) {
         rc = tpe_runtime_new(m, window, 0, &p->rt);
         if (!rc) {
@@ -126,7 +130,8 @@ static int window_f32(tpe_probe *p, const int32_t *ids, size_t T)
             z[t] = 1.0 / z[t];
         }
         /* sum_v += sum_t e_{v,t} / Z_t */
-        for (v = 0; v < V; v++) p->sum[v] += k->sdot_f64(nr, L + v * nr, z);
+        for (v = 0; v < V; v++)
+            if ((rc = tpe_xsum_add(&p->sum, v, k->sdot_f64(nr, L + v * nr, z)))) return rc;
     }
     return TPE_OK;
 }
@@ -149,7 +154,9 @@ static int window_f64(tpe_probe *p, const int32_t *ids, size_t T)
             p->row64[v] = exp(p->row64[v] - mx);
             z += p->row64[v];
         }
-        for (v = 0; v < V; v++) p->sum[v] += p->row64[v] / z;
+        if (!isfinite(mx) || !isfinite(z)) return tpe_error(TPE_ENUMERIC, "position %zu: the logits are not finite", t);
+        for (v = 0; v < V; v++)
+            if ((rc = tpe_xsum_add(&p->sum, v, p->row64[v] / z))) return rc;
     }
     return TPE_OK;
 }
@@ -183,6 +190,8 @@ int tpe_probe_alpha(const tpe_probe *p, double *alpha)
 {
     size_t V = p->m->cfg.n_vocab, v;
     if (!p->positions) return tpe_error(TPE_EINVAL, "no tokens were probed (empty dataset?)");
-    for (v = 0; v < V; v++) alpha[v] = p->sum[v] / (double)p->positions;
+    for (v = 0; v < V; v++) alpha[v] = tpe_xsum_round(&p->sum, v) / (double)p->positions;
     return TPE_OK;
 }
+
+const tpe_xsum *tpe_probe_sums(const tpe_probe *p) { return &p->sum; }

@@ -4,8 +4,9 @@
  * of every sample s gives the model's next-token distribution
  *     p_{s,t} = softmax(E^(o) h_{s,t} + b)                       (V)
  * and alpha = (1/N) sum_{s,t} p_{s,t} over all N positions, accumulated in
- * double. Samples longer than the window (the model's context, or less)
- * are cut into consecutive windows, each run from an empty context.
+ * double (exactly, then rounded once: exactsum.h). Samples longer than the
+ * window (the model's context, or less) are cut into consecutive windows,
+ * each run from an empty context.
  */
 #ifndef TPE_PROBE_H
 #define TPE_PROBE_H
@@ -13,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exactsum.h"
 #include "model.h"
 
 /* Receives the final hidden states (after the last norm) of each window:
@@ -34,7 +36,13 @@ int tpe_probe_window(tpe_probe *p, size_t sample, size_t pos0, const int32_t *id
 int tpe_probe_sample(tpe_probe *p, size_t sample, const int32_t *ids, size_t n);
 
 size_t tpe_probe_positions(const tpe_probe *p);
-/* alpha (V) = accumulated distributions / positions; error when empty. */
+/* alpha (V) = accumulated distributions / positions; error when empty.
+ * Each sum is exact until it is rounded once here (exactsum.h), so alpha
+ * does not depend on the order or grouping of the samples. */
 int tpe_probe_alpha(const tpe_probe *p, double *alpha);
+
+/* ---- added for sharded runs (shard.h); nothing above changed ------------ */
+/* The exact sums of the next-token distributions, V accumulators. */
+const tpe_xsum *tpe_probe_sums(const tpe_probe *p);
 
 #endif
