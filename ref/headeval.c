@@ -11,6 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+int tpe_softmax_cols(float *L, size_t V, size_t nr, float *m, double *z, size_t pos0)
+{
+    const tpe_kernels *k = tpe_kernels_get();
+    size_t t, v;
+    memcpy(m, L, nr * sizeof *m);
+    for (v = 1; v < V; v++) k->smax_into(nr, L + v * nr, m);
+    memset(z, 0, nr * sizeof *z);
+    for (v = 0; v < V; v++) k->sexp_sub_acc(nr, L + v * nr, m, L + v * nr, z);
+    for (t = 0; t < nr; t++) {
+        /* an infinite or NaN logit makes the max or the sum non-finite */
+        if (!isfinite(m[t]) || !isfinite(z[t]))
+            return tpe_error(TPE_ENUMERIC, "position %zu: the logits are not finite", pos0 + t);
+        z[t] = 1.0 / z[t];
+    }
+    return TPE_OK;
+}
+
 int tpe_head_softmax_sum(const float *H, size_t N, size_t C, const float *E, const float *b, size_t V, double *sum)
 {
     const tpe_kernels *k = tpe_kernels_get();
@@ -30,18 +47,7 @@ int tpe_head_softmax_sum(const float *H, size_t N, size_t C, const float *E, con
         if (b)
             for (v = 0; v < V; v++)
                 for (t = 0; t < nr; t++) L[v * nr + t] += b[v];
-        /* softmax of each column: max, exp(x - max) summed in double, 1/Z */
-        memcpy(m, L, nr * sizeof *m);
-        for (v = 1; v < V; v++) k->smax_into(nr, L + v * nr, m);
-        memset(z, 0, nr * sizeof *z);
-        for (v = 0; v < V; v++) k->sexp_sub_acc(nr, L + v * nr, m, L + v * nr, z);
-        for (t = 0; t < nr; t++) {
-            if (!isfinite(m[t]) || !isfinite(z[t])) {
-                rc = tpe_error(TPE_ENUMERIC, "position %zu: the logits are not finite", r0 + t);
-                goto done;
-            }
-            z[t] = 1.0 / z[t];
-        }
+        if ((rc = tpe_softmax_cols(L, V, nr, m, z, r0)) != TPE_OK) goto done;
         for (v = 0; v < V; v++) sum[v] += k->sdot_f64(nr, L + v * nr, z);
     }
 done:

@@ -20,6 +20,16 @@
 #define TPE_HEAD_BLOCK 64
 
 /*
+ * The softmax of every column of L (V, nr) -- column t the logits of one
+ * position -- left unnormalized: on return L[v, t] = exp(L[v, t] - m[t])
+ * with m[t] the column maximum, and z[t] = 1 / sum_v L[v, t] (summed in
+ * double), so p(v | t) = L[v, t] z[t]. m (nr floats) and z (nr doubles) are
+ * the caller's. A non-finite logit is an error naming position pos0 + t.
+ * Shared by tpe_probe (alpha) and tpe_head_softmax_sum.
+ */
+int tpe_softmax_cols(float *L, size_t V, size_t nr, float *m, double *z, size_t pos0);
+
+/*
  * sum[v] += sum_{n < N} softmax(E H_n + b)[v]   for H (N, C), E (V, C) and
  * b (V, or NULL), all float; sum is double (V). The logits are formed with
  * tpe_sgemm as E H^T in blocks of TPE_HEAD_BLOCK positions and normalized

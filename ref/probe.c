@@ -14,6 +14,7 @@
  * split between shards or processes (shard.h); it is rounded once.
  */
 #include "probe.h"
+#include "headeval.h"
 #include "cpu.h"
 #include "exactsum.h"
 #include "tpe.h"
@@ -110,7 +111,7 @@ void tpe_probe_set_hidden_sink(tpe_probe *p, tpe_hidden_sink fn, void *ctx)
 static int window_f32(tpe_probe *p, const int32_t *ids, size_t T)
 {
     const tpe_kernels *k = tpe_kernels_get();
-    size_t V = p->m->cfg.n_vocab, C = p->m->cfg.d_model, r0, t, v;
+    size_t V = p->m->cfg.n_vocab, C = p->m->cfg.d_model, r0, v;
     int rc = tpe_forward(p->rt, ids, T, p->hidden, NULL);
     if (rc) return rc;
     for (r0 = 0; r0 < T; r0 += LOGIT_ROWS) {
@@ -119,16 +120,7 @@ static int window_f32(tpe_probe *p, const int32_t *ids, size_t T)
         double *z = p->colsum;
         /* L (V, nr): column t holds the logits of position r0 + t */
         if ((rc = tpe_forward_logits_t(p->rt, p->hidden + r0 * C, nr, L))) return rc;
-        memcpy(m, L, nr * sizeof *m);
-        for (v = 1; v < V; v++) k->smax_into(nr, L + v * nr, m);
-        memset(z, 0, nr * sizeof *z);
-        for (v = 0; v < V; v++) k->sexp_sub_acc(nr, L + v * nr, m, L + v * nr, z);
-        for (t = 0; t < nr; t++) {
-            /* an infinite or NaN logit makes the max or the sum non-finite */
-            if (!isfinite(m[t]) || !isfinite(z[t]))
-                return tpe_error(TPE_ENUMERIC, "position %zu: the logits are not finite", r0 + t);
-            z[t] = 1.0 / z[t];
-        }
+        if ((rc = tpe_softmax_cols(L, V, nr, m, z, r0))) return rc;
         /* sum_v += sum_t e_{v,t} / Z_t */
         for (v = 0; v < V; v++)
             if ((rc = tpe_xsum_add(&p->sum, v, k->sdot_f64(nr, L + v * nr, z)))) return rc;
