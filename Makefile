@@ -176,7 +176,8 @@ test-asan:
 
 test-valgrind:
 	@$(MAKE) --no-print-directory test SANITIZE_TAG=-vg OPT="-O1" \
-	  RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" TPE_TEST_QUICK=1
+	  RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" TPE_TEST_QUICK=1 \
+	  TPE_PATHS=auto
 
 # Fuzzing with libFuzzer (clang): `make fuzz FUZZ_SECONDS=300`.
 FUZZ_SECONDS ?= 60
