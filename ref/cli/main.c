@@ -28,6 +28,7 @@ static const tpe_command commands[] = {
     {"pca", tpe_cmd_pca, "PCA by block power iteration with Rayleigh-Ritz"},
     {"bench lstsq", tpe_cmd_bench_lstsq, "seconds of least squares by blocked QR (one thread)"},
     {"unargmax", tpe_cmd_unargmax, "tokens no hidden state makes the argmax, with certificates"},
+    {"explain", tpe_cmd_explain, "the paper's derivation step by step, measured on a model and dataset"},
 };
 
 static void usage(FILE *f)
