@@ -109,8 +109,13 @@ static int hidden_from_file(const char *path, size_t C, collect *c)
     int rc;
     if ((rc = tpe_npy_read(path, &a))) return rc;
     if (a.ndim != 2 || a.shape[1] != C || a.shape[0] == 0) {
-        rc = tpe_error(TPE_EINVAL, "%s: hidden states must be (N, %zu) with N >= 1 (the model's width), got %s of %d dimensions%s",
-                       path, C, tpe_dtype_name(a.dtype), a.ndim, a.ndim == 2 ? " with another width or no rows" : "");
+        char shape[128] = "(";
+        int d;
+        for (d = 0; d < a.ndim; d++)
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%zu", d ? ", " : "", a.shape[d]);
+        snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s)", a.ndim == 1 ? "," : "");
+        rc = tpe_error(TPE_EINVAL, "%s: hidden states must be (N, %zu) with N >= 1 (C = the model's width), got %s", path, C,
+                       shape);
         tpe_array_free(&a);
         return rc;
     }
@@ -383,8 +388,8 @@ static void print_human(const tpe_explain *x, const tpe_model *m, const char *mo
                         int from_hidden, const char *alpha_path, const char *out)
 {
     const tpe_explain_steer *s = &x->steer;
-    printf("tpe explain: %s (%s, %s head, %s) on %zu positions of %s%s\n", model_dir, m->cfg.model_type,
-           m->cfg.tied ? "tied" : "untied", x->has_bias ? "with a bias" : "no bias", x->N, source_path,
+    printf("tpe explain: %s (%s, %s head, %s) on %zu position%s of %s%s\n", model_dir, m->cfg.model_type,
+           m->cfg.tied ? "tied" : "untied", x->has_bias ? "with a bias" : "no bias", x->N, x->N == 1 ? "" : "s", source_path,
            from_hidden ? " (hidden states)" : "");
     printf("V = %zu tokens, C = %zu dimensions; logits in %s, statistics in double. See docs/derivation.md.\n", x->V, x->C,
            x->f64 ? "double" : "float");
@@ -404,8 +409,11 @@ static void print_human(const tpe_explain *x, const tpe_model *m, const char *mo
     printf("  g_w over the %zu tokens: min %.4g, median %.4g, mean %.4g, max %.4g (sd %.4g)\n", x->V, x->gap_min,
            x->gap_median, x->gap_mean, x->gap_max, x->gap_sd);
     printf("  tokens with g_w < 0 beyond rounding          %zu\n", x->gap_negative);
-    printf("  local approximation g_w ~ Var_x(log p(w|x))/2: median relative error %.3g, correlation %.3g\n",
-           x->half_var_median_rel_err, x->half_var_corr);
+    if (isnan(x->half_var_corr))
+        printf("  local approximation g_w ~ Var_x(log p(w|x))/2: g_w and Var are constant (0) here\n");
+    else
+        printf("  local approximation g_w ~ Var_x(log p(w|x))/2: median relative error %.3g, correlation %.3g\n",
+               x->half_var_median_rel_err, x->half_var_corr);
     printf("  bound log(1 + Var/2 e^dmin) <= g_w <= min(log(1 + Var/2 e^dmax), R^2/8): violated by %zu of %zu tokens\n",
            x->bounds_violated, x->V);
     printf("  concentration: median range R of log p(w|x) %.4g nats; %zu tokens have R <= 1", x->range_median,
@@ -418,8 +426,9 @@ static void print_human(const tpe_explain *x, const tpe_model *m, const char *mo
            x->has_bias ? " + beta b_w" : "");
     printf("  R^2 %.4f, adjusted %.4f; B_D %.6g\n", x->r2, x->adj_r2, x->intercept);
     printf("  exactly -log alpha_w = -E_w.hbar - b_w + c - g_w, so A_D = -hbar - A_g and B_D = c - B_g,\n"
-           "  (A_g, B_g) the same regression of g_w: R^2 of g on E %.4f\n",
-           x->gap_r2);
+           "  (A_g, B_g) the same regression of g_w: ");
+    if (isnan(x->half_var_corr)) printf("g_w = 0 up to rounding, so A_g = 0\n");
+    else printf("R^2 of g on E %.4f\n", x->gap_r2);
     printf("  check: coefficients of -log alpha + those of g - those of (-log alpha + g): max %.2g;\n"
            "         those of (-log alpha + g) against (c, -hbar%s): max %.2g\n",
            x->decomposition_err, x->has_bias ? ", -1" : "", x->eq1_coef_err);
@@ -433,7 +442,7 @@ static void print_human(const tpe_explain *x, const tpe_model *m, const char *mo
 
     printf("\nStep 4. a head bias b enters with slope -1 on -log alpha (+1 on log alpha), less g's slope on b\n");
     if (x->has_bias) {
-        printf("  bias slope %.6f (se %.2g; theory -1) = -1 - %.6f (g's slope on b; |.| <= %.3g)\n", x->bias_slope,
+        printf("  bias slope %.6f (se %.2g; theory -1) = -1 - (%.6f), g's slope on b (|.| <= %.3g)\n", x->bias_slope,
                x->bias_slope_se, x->gap_bias_slope, x->bias_slope_bound);
         printf("  check: |bias slope + g's slope - (-log alpha + g)'s slope| %.2g\n", x->bias_identity_err);
     } else {
