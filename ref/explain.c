@@ -4,6 +4,7 @@
  */
 #include "explain.h"
 #include "array.h"
+#include "gemm.h"
 #include "headeval.h"
 #include "ols.h"
 #include "stats.h"
@@ -25,6 +26,7 @@ void tpe_explain_free(tpe_explain *x)
     tpe_free(x->gap_lower);
     tpe_free(x->gap_upper);
     tpe_free(x->range);
+    tpe_free(x->logit_half_var);
     tpe_free(x->fitted);
     tpe_free(x->hbar);
     tpe_free(x->slope);
@@ -118,8 +120,8 @@ int tpe_explain_rank_one(const float *H32, const double *H64, size_t N, size_t C
 }
 
 /* Step 5 for one token w. */
-static int steer_token(const tpe_explain_input *in, const tpe_explain *x, const double *logz, size_t w, double *dE,
-                       tpe_explain_steer *s)
+static int steer_token(const tpe_explain_input *in, const tpe_explain *x, const double *A, const double *logz, size_t w,
+                       double *dE, tpe_explain_steer *s)
 {
     size_t C = in->C, c;
     double st = 0.0;
@@ -127,14 +129,14 @@ static int steer_token(const tpe_explain_input *in, const tpe_explain *x, const 
     memset(s, 0, sizeof *s);
     s->token = (long)w;
     s->log_r = log(in->scale);
-    s->identity = tpe_explain_alg1(x->slope, C, s->log_r, in->b, dE);
+    s->identity = tpe_explain_alg1(A, C, s->log_r, in->b, dE);
     if (!isfinite(s->identity))
         return tpe_error(TPE_ENUMERIC, "Algorithm 1 with b = %g: sum_c |A_c|^b is 0 or overflows", in->b);
     rc = tpe_explain_rank_one(in->H32, in->H64, in->N, C, logz, in->E + w * C, in->bias ? in->bias[w] : 0.0, dE, s);
     if (rc) return rc;
-    /* (hbar + A_D) . dE: zero when A_D = -hbar (step 3), else -A_g . dE */
+    /* (hbar + A) . dE: zero when A = -hbar; for A = A_D it is -A_g . dE (step 3) */
     for (c = 0; c < C; c++)
-        if (isfinite(x->slope[c])) st += (x->hbar[c] + x->slope[c]) * dE[c];
+        if (isfinite(A[c])) st += (x->hbar[c] + A[c]) * dE[c];
     s->slope_term = st;
     /* log r + slope term = gain log r: the gain is the Omega-weighted mean of
      * -hbar_c / A_c (Omega_c = -A_c dE_c / log r) */
@@ -155,6 +157,40 @@ static int cmp_ranked(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* half the variance over positions of every centered logit, E_w^T Sigma_h E_w / 2:
+ * Sigma_h (C, C) = (1/N) sum_n (h_n - hbar)(h_n - hbar)^T accumulated with tpe_dgemm
+ * over blocks of positions, then (E Sigma_h) (V, C) row by row against E. */
+static int logit_variances(const tpe_explain_input *in, const double *hbar, double *half_var)
+{
+    size_t N = in->N, C = in->C, V = in->V, B = 256, r0, i, c, w;
+    double *S = tpe_calloc_array(C, C * sizeof *S, "hidden-state covariance");
+    double *Hc = tpe_alloc_array(B, C * sizeof *Hc, "centered hidden states");
+    double *ES = tpe_alloc_array(V, C * sizeof *ES, "E Sigma");
+    int rc = TPE_OK;
+    if (!S || !Hc || !ES) {
+        rc = TPE_ENOMEM;
+        goto done;
+    }
+    for (r0 = 0; r0 < N; r0 += B) {
+        size_t nr = N - r0 < B ? N - r0 : B;
+        for (i = 0; i < nr; i++)
+            for (c = 0; c < C; c++)
+                Hc[i * C + c] = (in->H32 ? (double)in->H32[(r0 + i) * C + c] : in->H64[(r0 + i) * C + c]) - hbar[c];
+        tpe_dgemm(TPE_TRANS, TPE_NO_TRANS, C, C, nr, 1.0 / (double)N, Hc, C, Hc, C, 1.0, S, C);
+    }
+    tpe_dgemm(TPE_NO_TRANS, TPE_NO_TRANS, V, C, C, 1.0, in->E, C, S, C, 0.0, ES, C);
+    for (w = 0; w < V; w++) {
+        double q = 0.0;
+        for (c = 0; c < C; c++) q += ES[w * C + c] * in->E[w * C + c];
+        half_var[w] = 0.5 * (q > 0.0 ? q : 0.0);
+    }
+done:
+    tpe_free(S);
+    tpe_free(Hc);
+    tpe_free(ES);
+    return rc;
+}
+
 int tpe_explain_run(const tpe_explain_input *in, tpe_explain *out)
 {
     size_t V = in->V, C = in->C, N = in->N, w, c, i, nfinite;
@@ -163,7 +199,7 @@ int tpe_explain_run(const tpe_explain_input *in, tpe_explain *out)
     tpe_logp_stats st;
     tpe_ols_result res[4], resE[2], single;
     tpe_ols_opts opts;
-    double *logz = NULL, *H64w = NULL, *X = NULL, *Y = NULL, *scratch = NULL, *dE = NULL;
+    double *logz = NULL, *H64w = NULL, *X = NULL, *Y = NULL, *scratch = NULL, *dE = NULL, *A = NULL;
     float *E32 = NULL, *b32 = NULL;
     ranked *order = NULL;
     const double *H64 = in->H64;
@@ -197,6 +233,7 @@ int tpe_explain_run(const tpe_explain_input *in, tpe_explain *out)
     x.has_bias = in->bias != NULL;
     x.f64 = in->f64 || in->H64;
     x.steer_b = in->b;
+    x.along_hbar = in->along_hbar;
 #define ALLOC(p, cnt, what)                                                                                          \
     do {                                                                                                             \
         if (!((p) = tpe_calloc_array((cnt), sizeof *(p), (what)))) {                                                 \
@@ -211,6 +248,7 @@ int tpe_explain_run(const tpe_explain_input *in, tpe_explain *out)
     ALLOC(x.gap_lower, V, "gap bounds");
     ALLOC(x.gap_upper, V, "gap bounds");
     ALLOC(x.range, V, "ranges");
+    ALLOC(x.logit_half_var, V, "logit variances");
     ALLOC(x.fitted, V, "fitted values");
     ALLOC(x.hbar, C, "mean hidden state");
     ALLOC(x.slope, C, "A_D");
@@ -218,6 +256,7 @@ int tpe_explain_run(const tpe_explain_input *in, tpe_explain *out)
     ALLOC(logz, N, "log Z per position");
     ALLOC(scratch, 4 * V > C ? 4 * V : C, "scratch");
     ALLOC(dE, C, "steering step");
+    ALLOC(A, C, "steering slope");
     ALLOC(order, V, "token order");
 
     /* the mean hidden state hbar */
@@ -315,6 +354,13 @@ int tpe_explain_run(const tpe_explain_input *in, tpe_explain *out)
     x.gap_median = median(x.gap, V, scratch);
     x.range_median = median(x.range, V, scratch);
     x.half_var_corr = corr(x.gap, x.half_var, V);
+    /* the centered logit E_w.(h - hbar) and the normalizer log Z - c */
+    if ((rc = logit_variances(in, x.hbar, x.logit_half_var))) goto done;
+    for (w = 0; w < V; w++) scratch[V + w] = 2.0 * x.logit_half_var[w];
+    x.logit_var_median = median(scratch + V, V, scratch + 2 * V);
+    x.gap_logit_corr = corr(x.gap, x.logit_half_var, V);
+    for (i = 0; i < N; i++) x.var_logz += (logz[i] - x.mean_logz) * (logz[i] - x.mean_logz);
+    x.var_logz /= n;
 
     /* ---- step 3: Eq. 2 and what g does to it ------------------------------- */
     nrhs = in->alpha_given ? 4 : 3;
@@ -435,11 +481,12 @@ int tpe_explain_run(const tpe_explain_input *in, tpe_explain *out)
         order[w].id = w;
     }
     qsort(order, V, sizeof *order, cmp_ranked);
-    if ((rc = steer_token(in, &x, logz, in->token >= 0 ? (size_t)in->token : order[V / 2].id, dE, &x.steer))) goto done;
+    for (c = 0; c < C; c++) A[c] = in->along_hbar ? -x.hbar[c] : x.slope[c];
+    if ((rc = steer_token(in, &x, A, logz, in->token >= 0 ? (size_t)in->token : order[V / 2].id, dE, &x.steer))) goto done;
     for (i = 0; i < TPE_EXPLAIN_QUANTILES; i++) {
         size_t r = (size_t)floor((double)i * (double)(V - 1) / (double)(TPE_EXPLAIN_QUANTILES - 1) + 0.5);
         tpe_explain_steer *s = &x.quantile[i];
-        if ((rc = steer_token(in, &x, logz, order[r].id, dE, s))) goto done;
+        if ((rc = steer_token(in, &x, A, logz, order[r].id, dE, s))) goto done;
         x.q_mean_abs_err += fabs(s->log_r_hat - s->log_r);
         x.q_mean_abs_slope += fabs(s->slope_term);
         x.q_mean_abs_normalizer += fabs(s->normalizer_term);
@@ -466,6 +513,7 @@ done:
     tpe_free(Y);
     tpe_free(scratch);
     tpe_free(dE);
+    tpe_free(A);
     tpe_free(E32);
     tpe_free(b32);
     tpe_free(order);

@@ -11,7 +11,9 @@
  *             ~ Var_x(log p(w|x)) / 2 when log p(w|x) is concentrated, with
  *             log(1 + V/2 e^{dmin}) <= g_w <= min(log(1 + V/2 e^{dmax}), R^2/8)
  *             (V the variance, dmin/dmax the extremes of log p(w|x) - m_w,
- *             R = dmax - dmin); and alpha_w against softmax(E hbar + b)_w.
+ *             R = dmax - dmin); log p(w|x) - m_w = E_w.(h - hbar) - (log Z - c),
+ *             so with a steady log Z, V ~ E_w^T Sigma_h E_w: g_w depends on
+ *             E_w; and alpha_w against softmax(E hbar + b)_w.
  *  3. Eq. 2:  -log alpha_w = -E_w . hbar - b_w + c - g_w exactly, so the
  *             regression -log alpha ~ A_D . E + B_D (with b as a regressor
  *             when the head has one) gives A_D = -hbar - A_g, where A_g is
@@ -21,7 +23,8 @@
  *  5. Alg. 1: Omega = |A|^b S / || |A|^b S ||_1 (S = 1 here) and
  *             E'_w = E_w - log(r) Omega / A give A . dE = -log r; the
  *             head-only edit's measured log(alpha'_w / alpha_w) is
- *             log r + (hbar + A_D) . dE - (c' - c) + (g'_w - g_w) exactly.
+ *             log r + (hbar + A) . dE - (c' - c) + (g'_w - g_w) exactly
+ *             (A = A_D, the paper's choice, or -hbar with along_hbar).
  */
 #ifndef TPE_EXPLAIN_H
 #define TPE_EXPLAIN_H
@@ -39,6 +42,8 @@ typedef struct tpe_explain_input {
     long token;                 /* step 5's token; < 0: the token of median alpha */
     double scale;               /* step 5's r (> 0)                               */
     double b;                   /* Algorithm 1's exponent b (finite)              */
+    int along_hbar;             /* step 5 steers with A = -hbar (the theory's      *
+                                 * slope) instead of the fitted A_D               */
 } tpe_explain_input;
 
 /* Tokens at these alpha quantiles form step 5's summary. */
@@ -49,8 +54,8 @@ typedef struct tpe_explain_steer {
     double alpha, alpha_new;    /* alpha_w before and after (rank-one evaluation) */
     double log_r, log_r_hat;    /* log r and log(alpha'_w / alpha_w)              */
     double identity;            /* A . dE + log r (0 up to rounding)              */
-    double slope_term;          /* (hbar + A_D) . dE = (gain - 1) log r           */
-    double gain;                /* -sum_c Omega_c hbar_c / A_c: 1 when A_D = -hbar */
+    double slope_term;          /* (hbar + A) . dE = (gain - 1) log r             */
+    double gain;                /* -sum_c Omega_c hbar_c / A_c: 1 when A = -hbar  */
     double normalizer_term;     /* -(c' - c)                                      */
     double gap_term;            /* g'_w - g_w                                     */
     double residual;            /* log_r_hat - (log r + the three terms)           */
@@ -67,6 +72,8 @@ typedef struct tpe_explain {
     double *gap_lower;   /* log(1 + half_var e^{dmin})                        */
     double *gap_upper;   /* min(log(1 + half_var e^{dmax}), R^2 / 8)          */
     double *range;       /* R = max_x - min_x of log p(w|x)                   */
+    double *logit_half_var; /* Var_x(E_w . h(x)) / 2 = E_w^T Sigma_h E_w / 2, the
+                          * centered logit's share (Sigma_h: covariance of h)   */
     double *fitted;      /* Eq. 2's fitted -log alpha_w                       */
     /* per dimension (C) */
     double *hbar;        /* mean hidden state                                 */
@@ -88,6 +95,9 @@ typedef struct tpe_explain {
     size_t concentrated;       /* tokens with R <= 1                          */
     double concentrated_max_rel_err; /* max |g - V/2| / g over them (NaN if none) */
     double jensen_logz;        /* J = c - log Z(hbar) >= 0                    */
+    double var_logz;           /* Var_x log Z(x)                              */
+    double logit_var_median;   /* median_w Var_x(E_w . h(x))                  */
+    double gap_logit_corr;     /* r(g_w, Var_x(E_w . h(x)) / 2)               */
     double hbar_max_err;       /* max_w |log alpha_w - log softmax(E hbar + b)_w - (g_w - J)| */
     /* step 3 */
     double r2, adj_r2, intercept;
@@ -111,6 +121,7 @@ typedef struct tpe_explain {
     double given_r2, given_adj_r2;
     /* step 5 */
     double steer_b;
+    int along_hbar;
     tpe_explain_steer steer;   /* the chosen token                            */
     tpe_explain_steer quantile[TPE_EXPLAIN_QUANTILES];
     double q_mean_abs_err, q_mean_abs_slope, q_mean_abs_normalizer, q_mean_abs_gap;

@@ -221,7 +221,7 @@ TEST(explain_jensen_gap_matches_direct_double)
 {
     tpe_model *m = tiny_model("explain-gptj", TPE_ARCH_GPTJ);
     size_t W = 3, T = 20, N = W * T, V, C, i, n, w;
-    double *H = NULL, *E = NULL, *b = NULL, *lp = NULL, worst[2] = {0.0, 0.0}, gmin = HUGE_VAL, dmax = 0.0;
+    double *H = NULL, *E = NULL, *b = NULL, *lp = NULL, *lp_logz = NULL, worst[2] = {0.0, 0.0}, gmin = HUGE_VAL, dmax = 0.0;
     float *H32 = NULL;
     int32_t ids[20];
     int path;
@@ -233,6 +233,7 @@ TEST(explain_jensen_gap_matches_direct_double)
     E = malloc(V * C * sizeof *E);
     b = malloc(V * sizeof *b);
     lp = malloc(N * V * sizeof *lp);
+    lp_logz = malloc(N * sizeof *lp_logz);
     for (i = 0; i < W; i++) {
         size_t t;
         for (t = 0; t < T; t++) ids[t] = (int32_t)tpe_rng_below(tt_rng(), V);
@@ -242,7 +243,7 @@ TEST(explain_jensen_gap_matches_direct_double)
     CHECK_OK(tpe_weight_to_f64(tpe_model_output_embedding(m), E));
     CHECK(tpe_model_head_bias(m) != NULL);
     CHECK_OK(tpe_weight_to_f64(tpe_model_head_bias(m), b));
-    direct_logp(H, N, C, E, b, V, lp, NULL);
+    direct_logp(H, N, C, E, b, V, lp, lp_logz);
     for (n = 0; n < N; n++)
         for (w = 0; w < V; w++) {
             double s = fabs(b[w]);
@@ -278,10 +279,33 @@ TEST(explain_jensen_gap_matches_direct_double)
         }
         CHECK(x.gap_negative == 0 && x.bounds_violated == 0);
         CHECKF(x.bias_identity_err <= 1e-12, "bias identity %g", x.bias_identity_err);
+        if (path) {
+            /* Var_x of the centered logit E_w.h(x) (the bias cancels), and Var_x log Z */
+            double vz = 0.0, mz = 0.0;
+            for (w = 0; w < V; w++) {
+                double mean = 0.0, var = 0.0;
+                for (n = 0; n < N; n++) {
+                    double l = 0.0;
+                    for (i = 0; i < C; i++) l += E[w * C + i] * H[n * C + i];
+                    mean += l;
+                    var += l * l;
+                }
+                mean /= (double)N;
+                var = var / (double)N - mean * mean;
+                CHECKF(fabs(x.logit_half_var[w] - 0.5 * var) <= 1e-12 * (1.0 + var), "token %zu: Var/2 of the logit %.17g, direct %.17g",
+                       w, x.logit_half_var[w], 0.5 * var);
+            }
+            for (n = 0; n < N; n++) mz += lp_logz[n];
+            mz /= (double)N;
+            for (n = 0; n < N; n++) vz += (lp_logz[n] - mz) * (lp_logz[n] - mz);
+            vz /= (double)N;
+            CHECKF(fabs(x.var_logz - vz) <= 1e-12 * (1.0 + vz), "Var log Z %.17g, direct %.17g", x.var_logz, vz);
+            CHECKF(fabs(x.mean_logz - mz) <= 1e-12 * (1.0 + fabs(mz)), "mean log Z %.17g, direct %.17g", x.mean_logz, mz);
+        }
         tpe_explain_free(&x);
     }
     NOTE("g vs direct: worst %.2g (double), %.2g (float; bound %.2g); smallest g %.3g", worst[1], worst[0], dmax, gmin);
-    free(H); free(H32); free(E); free(b); free(lp);
+    free(H); free(H32); free(E); free(b); free(lp); free(lp_logz);
     tpe_model_free(m);
 }
 
@@ -414,6 +438,36 @@ TEST(explain_rank_one_matches_full_head)
     CHECKF(e2 <= 1e-13, "c' - c: %g", e2);
     NOTE("rank-one vs full head: alpha'_w %.2g relative, c' - c %.2g", e1, e2);
     free(H); free(E); free(b); free(lp); free(logz); free(sum);
+}
+
+/* Step 5 along A = -hbar: the slope term vanishes and the gain is 1 for any
+ * data; the split of log r_hat still adds up. */
+TEST(explain_steering_along_hbar)
+{
+    size_t V = 45, C = 9, N = 70, i;
+    double *E = malloc(V * C * sizeof *E), *H = malloc(N * C * sizeof *H);
+    tpe_explain_input in;
+    tpe_explain x;
+    fill(E, V * C, 0.8);
+    fill(H, N * C, 1.0);
+    for (i = 0; i < N * C; i++) H[i] += 0.5; /* hbar away from 0 */
+    explain_input(&in, V, C, N, E, NULL);
+    in.H64 = H;
+    in.along_hbar = 1;
+    in.scale = 5.0;
+    CHECK_OK(tpe_explain_run(&in, &x));
+    if (x.gap) {
+        CHECKF(fabs(x.steer.slope_term) <= 1e-13, "slope term %g", x.steer.slope_term);
+        CHECKF(fabs(x.steer.gain - 1.0) <= 1e-13, "gain %.17g", x.steer.gain);
+        CHECKF(fabs(x.steer.identity) <= 1e-13, "A.dE + log r = %g", x.steer.identity);
+        for (i = 0; i < TPE_EXPLAIN_QUANTILES; i++)
+            CHECKF(fabs(x.quantile[i].residual) <= 1e-12, "quantile %zu: residual %g", i, x.quantile[i].residual);
+        NOTE("along -hbar, r = 5: log r_hat %.4f = log r %.4f %+.4f (normalizer) %+.4f (gap)", x.steer.log_r_hat,
+             x.steer.log_r, x.steer.normalizer_term, x.steer.gap_term);
+        tpe_explain_free(&x);
+    }
+    free(E);
+    free(H);
 }
 
 /* Bad input: a clear error, nothing allocated. */

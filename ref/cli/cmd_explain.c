@@ -167,6 +167,7 @@ static int write_outputs(const char *dir, const tpe_explain *x)
     if ((rc = write_vec(&od, "alpha.npy", x->alpha, V)) || (rc = write_vec(&od, "mean_logp.npy", x->mean_logp, V)) ||
         (rc = write_vec(&od, "gap.npy", x->gap, V)) || (rc = write_vec(&od, "half_var.npy", x->half_var, V)) ||
         (rc = write_vec(&od, "gap_lower.npy", x->gap_lower, V)) || (rc = write_vec(&od, "gap_upper.npy", x->gap_upper, V)) ||
+        (rc = write_vec(&od, "logit_half_var.npy", x->logit_half_var, V)) ||
         (rc = write_vec(&od, "fitted.npy", x->fitted, V)) || (rc = write_vec(&od, "hbar.npy", x->hbar, x->C)) ||
         (rc = write_vec(&od, "slope.npy", x->slope, x->C)) || (rc = write_vec(&od, "slope_gap.npy", x->slope_gap, x->C)))
         goto fail;
@@ -321,6 +322,9 @@ static void print_json(const tpe_explain *x, const tpe_model *m, const char *mod
     JINT("concentrated", x->concentrated);
     JNUM("concentrated_max_rel_err", x->concentrated_max_rel_err);
     JNUM("jensen_log_z", x->jensen_logz);
+    JNUM("var_log_z", x->var_logz);
+    JNUM("logit_var_median", x->logit_var_median);
+    JNUM("gap_logit_corr", x->gap_logit_corr);
     tpe_jw_object_end(&w);
     tpe_jw_key(&w, "step3");
     tpe_jw_object(&w);
@@ -360,6 +364,8 @@ static void print_json(const tpe_explain *x, const tpe_model *m, const char *mod
     JNUM("scale", scale);
     tpe_jw_key(&w, "significance");
     tpe_jw_string(&w, "none");
+    tpe_jw_key(&w, "along");
+    tpe_jw_string(&w, x->along_hbar ? "hbar" : "fit");
     tpe_jw_key(&w, "edit");
     tpe_jw_string(&w, "head");
     json_steer(&w, &x->steer);
@@ -419,7 +425,10 @@ static void print_human(const tpe_explain *x, const tpe_model *m, const char *mo
     printf("  concentration: median range R of log p(w|x) %.4g nats; %zu tokens have R <= 1", x->range_median,
            x->concentrated);
     if (x->concentrated) printf(" (there |g - Var/2|/g <= %.3g)", x->concentrated_max_rel_err);
-    printf("\n  alpha_w = softmax(E hbar + b)_w exp(g_w - J) with J = c - log Z(hbar) = %.4g for every w\n",
+    printf("\n  log p(w|x) - mean = E_w.(h(x) - hbar) - (log Z(x) - c): median Var_x of the centered logit %.4g,\n"
+           "    Var_x log Z(x) %.4g; r(g_w, Var_x(E_w.h(x))/2) %.3g\n",
+           x->logit_var_median, x->var_logz, x->gap_logit_corr);
+    printf("  alpha_w = softmax(E hbar + b)_w exp(g_w - J) with J = c - log Z(hbar) = %.4g for every w\n",
            x->jensen_logz);
 
     printf("\nStep 3. Eq. 2: -log alpha_w ~ A_D.E_w + B_D%s (least squares over the vocabulary)\n",
@@ -449,16 +458,16 @@ static void print_human(const tpe_explain *x, const tpe_model *m, const char *mo
         printf("  this head has no bias (GPT-J's has; see docs/derivation.md)\n");
     }
 
-    printf("\nStep 5. Algorithm 1 (b = %g, S = 1): Omega = |A|^b S / || |A|^b S ||_1, E'_w = E_w - log(r) Omega / A\n",
-           x->steer_b);
+    printf("\nStep 5. Algorithm 1 (b = %g, S = 1, A = %s): Omega = |A|^b S / || |A|^b S ||_1, E'_w = E_w - log(r) Omega / A\n",
+           x->steer_b, x->along_hbar ? "-hbar" : "A_D");
     printf("  token %ld (alpha %.4g), r = %.6g: A.dE + log r = %.2g\n", s->token, s->alpha, exp(s->log_r), s->identity);
     printf("  head-only edit%s, evaluated exactly on the cached hidden states:\n",
            m->cfg.tied ? " (this head is tied: the input embedding is left as it is, as `tpe steer --untie`)" : "");
-    printf("    log(alpha'_w / alpha_w) = %.6f = log r %.6f + (hbar + A_D).dE %.6f - (c' - c) %.6f + (g'_w - g_w) %.6f\n",
+    printf("    log(alpha'_w / alpha_w) = %.6f = log r %.6f + (hbar + A).dE %.6f - (c' - c) %.6f + (g'_w - g_w) %.6f\n",
            s->log_r_hat, s->log_r, s->slope_term, s->normalizer_term, s->gap_term);
     printf("    so alpha'_w / alpha_w = %.6g for r = %.6g (residual of the split %.2g)\n", exp(s->log_r_hat), exp(s->log_r),
            s->residual);
-    printf("    log r + slope term = gain x log r, gain = -sum_c Omega_c hbar_c / A_c = %.4f (1 when A_D = -hbar)\n", s->gain);
+    printf("    log r + slope term = gain x log r, gain = -sum_c Omega_c hbar_c / A_c = %.4f (1 when A = -hbar)\n", s->gain);
     printf("  over %d tokens at the alpha quantiles 0, 0.1, ..., 1: mean |log r_hat - log r| %.4g;\n"
            "    mean |slope term| %.4g, |normalizer term| %.4g, |gap term| %.4g\n",
            TPE_EXPLAIN_QUANTILES, x->q_mean_abs_err, x->q_mean_abs_slope, x->q_mean_abs_normalizer, x->q_mean_abs_gap);
@@ -467,7 +476,7 @@ static void print_human(const tpe_explain *x, const tpe_model *m, const char *mo
 
 int tpe_cmd_explain(int argc, char **argv)
 {
-    const char *hidden = NULL, *alpha_path = NULL, *out = NULL, *prec = "f32";
+    const char *hidden = NULL, *alpha_path = NULL, *out = NULL, *prec = "f32", *along = "fit";
     size_t max_len = 0, npos, V, C;
     long token = -1;
     double scale = 2.0, bexp = 2.0, t0 = tpe_now();
@@ -480,6 +489,7 @@ int tpe_cmd_explain(int argc, char **argv)
         {"--token", TPE_OPT_INT, &token, "W", "step 5's token (default: the token of median alpha)"},
         {"--scale", TPE_OPT_F64, &scale, "R", "step 5's target ratio r = alpha'_w / alpha_w (default 2)"},
         {"--b", TPE_OPT_F64, &bexp, "B", "Algorithm 1's exponent b (default 2)"},
+        {"--along", TPE_OPT_STR, &along, "fit|hbar", "step 5 steers along the fitted A_D (default, the paper's) or A = -hbar"},
         {"--precision", TPE_OPT_STR, &prec, "f32|f64", "f32: float forward and logits (default); f64: both in double"},
         {"--out", TPE_OPT_STR, &out, "DIR", "write per-token .npy files and the SVG figures of steps 2 and 3 (new directory)"},
         {"--json", TPE_OPT_FLAG, &json, NULL, "one JSON object on stdout"},
@@ -508,6 +518,8 @@ int tpe_cmd_explain(int argc, char **argv)
     if ((npos == 2) == (hidden != NULL)) return tpe_cli_usage(spec.cmd, "give either DATA or --hidden H.npy (exactly one)");
     if (hidden && (ids_file || max_len)) return tpe_cli_usage(spec.cmd, "--ids-file and --max-len go with DATA, not --hidden");
     if (!(scale > 0.0)) return tpe_cli_usage(spec.cmd, "--scale must be positive, got %g", scale);
+    if (strcmp(along, "fit") != 0 && strcmp(along, "hbar") != 0)
+        return tpe_cli_usage(spec.cmd, "--along must be fit or hbar, got '%s'", along);
     if (token < -1) return tpe_cli_usage(spec.cmd, "--token must be a token id, got %ld", token);
     if ((rc = tpe_cli_load_model(pos[0], &m))) goto fail;
     V = m->cfg.n_vocab;
@@ -543,6 +555,7 @@ int tpe_cmd_explain(int argc, char **argv)
     in.token = token;
     in.scale = scale;
     in.b = bexp;
+    in.along_hbar = strcmp(along, "hbar") == 0;
     if ((rc = tpe_explain_run(&in, &x))) goto fail;
     have_x = 1;
     if (x.has_given && !(x.given_max_rel <= ALPHA_AGREEMENT)) {

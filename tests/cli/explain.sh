@@ -45,9 +45,14 @@ run "explain human output" 0 $T explain $D/gpt2 --hidden "$X/h.npy" --token 100 
 for s in "Step 1" "Step 2" "Step 3" "Step 4" "Step 5"; do check "human output has $s" grep -q "^$s\\." "$TMP/out"; done
 check "human output: step 5 on token 100" grep -q "token 100 " "$TMP/out"
 
+run "explain --along hbar" 0 $T explain $D/gpt2 --hidden "$X/h.npy" --along hbar --json
+check "--along hbar: the gain is 1" num_cmp "$(awk -v a="$(sub_field step5 gain "$TMP/out")" 'BEGIN { d = a - 1; print (d < 0 ? -d : d) }')" "<" 1e-12
+check "--along hbar: no slope term" num_cmp "$(awk -v a="$(sub_field step5 slope_term "$TMP/out")" 'BEGIN { print (a < 0 ? -a : a) }')" "<" 1e-12
+check "--along hbar: named in the JSON" test "$(sub_field step5 along "$TMP/out")" = '"hbar"'
+
 rm -rf "$X/dir"
 run "explain --out DIR" 0 $T explain $D/gpt2 --hidden "$X/h.npy" --out "$X/dir" --json
-for f in alpha.npy mean_logp.npy gap.npy half_var.npy gap_lower.npy gap_upper.npy fitted.npy hbar.npy slope.npy slope_gap.npy step2-jensen.svg step3-eq2.svg; do
+for f in alpha.npy mean_logp.npy gap.npy half_var.npy gap_lower.npy gap_upper.npy logit_half_var.npy fitted.npy hbar.npy slope.npy slope_gap.npy step2-jensen.svg step3-eq2.svg; do
   check "explain --out wrote $f" test -s "$X/dir/$f"
 done
 check "explain --out: gap.npy is (2048,) f8" grep -q "'descr': '<f8', 'fortran_order': False, 'shape': (2048,)" "$X/dir/gap.npy"
@@ -91,6 +96,7 @@ expect_err "explain needs DATA or --hidden" 2 "either DATA or --hidden" $T expla
 expect_err "explain takes DATA or --hidden, not both" 2 "either DATA or --hidden" $T explain $D/gpt2 $D/corpus/detect.ids --hidden "$X/h.npy"
 expect_err "explain: --ids-file goes with DATA" 2 "go with DATA" $T explain $D/gpt2 --hidden "$X/h.npy" --ids-file
 expect_err "explain: bad --precision" 2 "f32 or f64" $T explain $D/gpt2 --hidden "$X/h.npy" --precision f16
+expect_err "explain: bad --along" 2 "fit or hbar" $T explain $D/gpt2 --hidden "$X/h.npy" --along up
 expect_err "explain: --scale must be positive" 2 "positive" $T explain $D/gpt2 --hidden "$X/h.npy" --scale 0
 expect_err "explain: --scale must be a number" 2 "wants a number" $T explain $D/gpt2 --hidden "$X/h.npy" --scale x
 expect_err "explain: --token outside the vocabulary" 1 "[-]-token 2048 is outside the vocabulary" $T explain $D/gpt2 --hidden "$X/h.npy" --token 2048
