@@ -10,15 +10,15 @@ mkdir -p "$X"
 sub_field() { sed -n "s/.*\"$1\": {//p" "$3" | sed -n "s/^\(.*, \)\{0,1\}\"$2\": \(\"[^\"]*\"\|[^,}]*\).*/\2/p" | head -n 1; }
 
 # ---- the demo GPT-2 (tied) over the detect set, with the Python-side alpha ----------
-# Under emulation (TPE_TEST_QUICK) the runs use the first 40 samples, and the checks
+# Under emulation (TPE_TEST_QUICK) the runs use the first 12 samples, and the checks
 # against the Python side's alpha of the whole set are skipped.
 if [ -z "${TPE_TEST_QUICK:-}" ]; then
   DATA=$D/corpus/detect.ids
   run "explain demo gpt2 --ids-file --alpha --json" 0 $T explain $D/gpt2 $DATA --ids-file --alpha $D/check/alpha-gpt2.npy --json
 else
-  DATA=$X/detect40.ids
-  head -n 40 $D/corpus/detect.ids > "$DATA"
-  run "explain demo gpt2 --ids-file --json (40 samples)" 0 $T explain $D/gpt2 $DATA --ids-file --json
+  DATA=$X/detect12.ids
+  head -n 12 $D/corpus/detect.ids > "$DATA"
+  run "explain demo gpt2 --ids-file --json (12 samples)" 0 $T explain $D/gpt2 $DATA --ids-file --json
 fi
 cp "$TMP/out" "$X/gpt2.json"
 check "explain --json is one line" test "$(wc -l < "$X/gpt2.json")" -eq 1
