@@ -85,5 +85,6 @@ int tpe_cmd_pca(int argc, char **argv);
 int tpe_cmd_bench_lstsq(int argc, char **argv);
 int tpe_cmd_unargmax(int argc, char **argv);
 int tpe_cmd_merge(int argc, char **argv);
+int tpe_cmd_explain(int argc, char **argv);
 
 #endif

@@ -29,6 +29,7 @@ static const tpe_command commands[] = {
     {"bench lstsq", tpe_cmd_bench_lstsq, "seconds of least squares by blocked QR (one thread)"},
     {"unargmax", tpe_cmd_unargmax, "tokens no hidden state makes the argmax, with certificates"},
     {"merge", tpe_cmd_merge, "combine the part files of a sharded probe (--shard I/N) into alpha"},
+    {"explain", tpe_cmd_explain, "the paper's derivation step by step, measured on a model and dataset"},
 };
 
 static void usage(FILE *f)
