@@ -294,7 +294,8 @@ int tpe_cmd_sparsity(int argc, char **argv)
     if (!json) {
         printf("Sparsity of the encoding in %s (%s embedding, V = %zu, d = %zu; Eq. 2 adj. R^2 = %.4f)\n", pos[0], emb, V, C,
                enc.adj_r2);
-        printf("principal components (PCA by power iteration, %zu iterations):\n", sp.pca.iterations);
+        if (sp.pca.full) printf("principal components (PCA: d = %zu is small, one dense Rayleigh-Ritz step):\n", C);
+        else printf("principal components (PCA by block power iteration, %zu iterations):\n", sp.pca.iterations);
         printf("  PC   variance ratio   Spearman(scores, alpha)\n");
         for (i = 0; i < k && i < 10; i++)
             printf("  %-4zu %14.4f   %+10.4f\n", i + 1, sp.pca.explained_variance_ratio[i], sp.pc_spearman[i]);

@@ -206,6 +206,7 @@ static const char *method_name(const tpe_steer_sweep *r, size_t nvariants, size_
 typedef struct run_info {
     const char *model;
     const tpe_model_config *cfg;
+    int tied;                  /* as loaded (the evaluator may untie m in memory) */
     size_t V, C;
     const tpe_hidden_cache *hc[TPE_NSETS];
     const int32_t *tokens;
@@ -232,7 +233,7 @@ static void write_json(FILE *f, const run_info *ri, const tpe_steer_sweep *r, do
     tpe_jw_key(&w, "dim");
     tpe_jw_int(&w, (long long)ri->C);
     tpe_jw_key(&w, "tied");
-    tpe_jw_bool(&w, ri->cfg->tied);
+    tpe_jw_bool(&w, ri->tied);
     tpe_jw_key(&w, "edited");
     tpe_jw_string(&w, r->tied_shared ? "shared" : "head");
     tpe_jw_key(&w, "mode");
@@ -492,7 +493,7 @@ static void print_tables(const run_info *ri, const tpe_steer_sweep *r, double *b
     size_t m, s, set, i;
     char bb[32];
     printf("Steering (Algorithm 1) on %s: %s, V = %zu, d = %zu; Eq. 2 on the detect set: R^2 %.4f, adj. R^2 %.4f\n", ri->model,
-           ri->cfg->tied ? (r->tied_shared ? "tied, shared matrix edited" : "tied, head edited (--untie)") : "untied", ri->V, ri->C,
+           ri->tied ? (r->tied_shared ? "tied, shared matrix edited" : "tied, head edited (--untie)") : "untied", ri->V, ri->C,
            r->r2, r->adj_r2);
     printf("evaluation: %s\n", ri->evaluation);
     printf("sets: local %zu samples / %zu positions, id %zu / %zu, ood %zu / %zu; %zu tokens (seed %zu):", ri->hc[0]->nsamples,
@@ -697,6 +698,7 @@ int tpe_cmd_steer_eval(int argc, char **argv)
     if ((rc = tpe_cli_load_model(pos[0], &m))) goto fail;
     V = m->cfg.n_vocab;
     C = m->cfg.d_model;
+    ri.tied = m->cfg.tied;
     if (max_len == 0) max_len = m->cfg.n_ctx;
     if (max_len > m->cfg.n_ctx) {
         tpe_error(TPE_EINVAL, "--max-len %zu exceeds the model's %zu positions", max_len, m->cfg.n_ctx);

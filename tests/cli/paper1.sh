@@ -159,6 +159,7 @@ check "steer-eval: hidden-state files give the same r_hat and d_KL^r" cmp -s "$P
 # the tied model: windows holding the token are re-run, exactly as a full re-run
 run "steer-eval gpt2 (tied) auto" 0 $T steer-eval $DM/gpt2 $SE --token-ids 258 --scales 5 --no-sweep --no-baselines --json
 check "steer-eval: tied model re-runs windows" grep -q '"mode": "cached+rerun"' "$TMP/out"
+check "steer-eval: the model is reported tied" grep -q '"tied": true, "edited": "shared"' "$TMP/out"
 a=$(sed -n 's/.*"r_hat": \[\([-0-9.e+]*\),.*/\1/p' "$TMP/out")
 run "steer-eval gpt2 (tied) --mode full" 0 $T steer-eval $DM/gpt2 $SE --token-ids 258 --scales 5 --no-sweep --no-baselines --mode full --json
 check "steer-eval --mode full says so" grep -q '"mode": "full"' "$TMP/out"
