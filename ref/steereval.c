@@ -330,6 +330,8 @@ static int patch(tpe_steer_evaluator *ev, int32_t token, double t, const double 
     size_t C = ev->C, c, w = (size_t)token;
     double *row = ev->E64 + w * C;
     int rc;
+    /* the one step that can fail comes first, so a failed patch changes nothing */
+    if (input_too && (rc = ensure_input_owned(ev))) return rc;
     if (on) {
         memcpy(ev->row_save, row, C * sizeof *row);
         for (c = 0; c < C; c++) row[c] = ev->row_save[c] + t * u[c];
@@ -337,7 +339,6 @@ static int patch(tpe_steer_evaluator *ev, int32_t token, double t, const double 
         memcpy(row, ev->row_save, C * sizeof *row);
     }
     if (!input_too) return TPE_OK;
-    if ((rc = ensure_input_owned(ev))) return rc;
     if (on) {
         const float *in = tpe_weight_rows_f32(&ev->m->wte, w, 1, ev->fscratch);
         for (c = 0; c < C; c++) ev->in_row[c] = (double)in[c];

@@ -642,8 +642,9 @@ int tpe_cmd_steer_eval(int argc, char **argv)
         return tpe_cli_usage(spec.cmd, "--scales: '%s' is not a finite number", bad);
     for (i = 0; i < nscales; i++)
         if (!(scales[i] > 0.0)) {
+            double bad_scale = scales[i];
             free(scales);
-            return tpe_cli_usage(spec.cmd, "--scales: %g is not a positive scale", scales[i]);
+            return tpe_cli_usage(spec.cmd, "--scales: %g is not a positive scale", bad_scale);
         }
     if (tpe_paper_parse_list(b_s, 1, &bs, &nb, bad, sizeof bad)) {
         free(scales);
@@ -676,7 +677,13 @@ int tpe_cmd_steer_eval(int argc, char **argv)
             return tpe_cli_usage(spec.cmd, "--sizes: '%s' is not a number", bad);
         }
         sizes = malloc((nlist ? nlist : 1) * sizeof *sizes);
-        for (i = 0; sizes && i < nlist; i++) {
+        if (!sizes) {
+            free(list);
+            tpe_error(TPE_ENOMEM, "out of memory");
+            rc = -1;
+            goto usage_out;
+        }
+        for (i = 0; i < nlist; i++) {
             if (!(list[i] >= 1.0) || list[i] != floor(list[i]) || (i && list[i] <= list[i - 1])) {
                 free(scales);
                 free(bs);
