@@ -30,21 +30,24 @@
  *
  * When the edit also moves the input embedding of w (a tied model whose
  * shared matrix is edited, as the paper did for GPT-2), the hidden states
- * of every window that contains w as an input change. Those windows, and
- * only those (attention is causal and every window starts from an empty
- * context), are run through the transformer again with the edited
- * embedding and their positions evaluated with the edited head in full;
+ * of every window that contains w as an input change, from w's first
+ * occurrence on. Those windows, and only those (attention is causal and
+ * every window starts from an empty context), are run through the
+ * transformer again with the edited embedding, and their positions from
+ * the first occurrence on are evaluated with the edited head in full;
  * every other position uses the cache. That is still exact.
  * TPE_EVAL_FULL re-runs every window of every edit instead (the slow
  * reference the cached path is tested against); TPE_EVAL_HEAD_ONLY ignores
  * the input-embedding change (exact for an untied model, an approximation
  * for a tied one, and labelled so).
  *
- * Precision: hidden states, the head and its logits are float (the fast
- * path); log Z_n, every sum, g_n, p_nw, c_n and the KL are double. The
- * probabilities carry the float rounding of the logits (about C u_32 |l|
- * relative); r_hat is a ratio of sums with the same per-position factors,
- * so most of that cancels (tests/test_steer.c measures the agreement).
+ * Precision: the hidden states are float (the fast forward pass, as
+ * `tpe probe`). The base pass (log Z_n and alpha, which feeds Eq. 2's
+ * regression), every p_nw, g_n, c_n, the re-run windows and the full
+ * re-run use the head in double (its float values widened); only the
+ * batched P^T delta behind d_KL^r is a float GEMM, which bounds d_KL^r's
+ * relative error by a few C u_32 max|E||h| (tests/test_steer.c measures
+ * both against the full re-run).
  */
 #ifndef TPE_STEEREVAL_H
 #define TPE_STEEREVAL_H
@@ -94,8 +97,8 @@ typedef struct tpe_steer_eval_stats {
 typedef struct tpe_steer_evaluator tpe_steer_evaluator;
 
 /*
- * An evaluator for model m. It keeps a float copy of the head (and its bias)
- * as it is now. When edits may move the input embedding, m's input
+ * An evaluator for model m. It keeps float and double copies of the head
+ * (and its bias) as it is now: V C (4 + 8) bytes. When edits may move the input embedding, m's input
  * embedding is given an owned float copy (a tied m becomes untied in memory;
  * its values do not change) whose rows are changed and restored during the
  * re-runs: m belongs to the evaluator until it is freed.
