@@ -801,6 +801,38 @@ int tpe_model_set_input_embedding(tpe_model *m, const double *E, tpe_dtype store
     return TPE_OK;
 }
 
+int tpe_model_set_tied_embedding(tpe_model *m, const double *E, tpe_dtype store)
+{
+    tpe_weight nw;
+    int rc;
+    if (!m->cfg.tied) return tpe_error(TPE_EINVAL, "the %s model is not tied: set the input and output embeddings separately", m->cfg.model_type);
+    rc = make_owned(&nw, m->cfg.arch == TPE_ARCH_NEOX ? "gpt_neox.embed_in.weight" : "transformer.wte.weight", E,
+                    m->cfg.n_vocab, m->cfg.d_model, store);
+    if (rc) return rc;
+    weight_free(&m->wte);
+    m->wte = nw;
+    /* the head shares the new storage and float view, as at load */
+    m->head_w = m->wte;
+    m->head_w.owned_f32 = NULL;
+    m->head_w.owned_raw = NULL;
+    return TPE_OK;
+}
+
+int tpe_model_replace_weight(tpe_model *m, tpe_weight *w, const double *x, tpe_dtype store)
+{
+    tpe_weight nw;
+    const char *name = w->name;
+    int rc;
+    if (!w->raw) return tpe_error(TPE_EINVAL, "replacing a weight the model does not have");
+    if (w == &m->wte || w == &m->head_w || w == &m->head_b)
+        return tpe_error(TPE_EINVAL, "%s: use tpe_model_set_input_embedding / set_output_embedding", name ? name : "embedding");
+    if ((rc = make_owned(&nw, name ? name : "weight", x, w->rows, w->cols, store))) return rc;
+    nw.ndim = w->ndim;
+    weight_free(w);
+    *w = nw;
+    return TPE_OK;
+}
+
 /* ---- writing a model directory ------------------------------------------------- */
 /* config.json re-emitted with tie_word_embeddings set to the current state. */
 static void write_json_value(tpe_jw *w, const tpe_json *v, int top, int tied)

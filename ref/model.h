@@ -180,6 +180,14 @@ const tpe_weight *tpe_model_head_bias(const tpe_model *m);
 int tpe_model_set_output_embedding(tpe_model *m, const double *E, const double *bias, tpe_dtype store);
 int tpe_model_set_input_embedding(tpe_model *m, const double *E, tpe_dtype store);
 
+/* Replace the one matrix of a tied model (input embedding and head at once),
+ * keeping it tied; an error for an untied model. */
+int tpe_model_set_tied_embedding(tpe_model *m, const double *E, tpe_dtype store);
+/* Replace any other weight w of m (a norm, a bias, a layer matrix) in memory
+ * with x (w->rows * w->cols values), stored as `store`; the name and shape
+ * stay. (Tests build models with exactly known behaviour this way.) */
+int tpe_model_replace_weight(tpe_model *m, tpe_weight *w, const double *x, tpe_dtype store);
+
 /* Write the model as a new directory: config.json (the original, with
  * tie_word_embeddings updated) + model.safetensors (every weight in its
  * current dtype, names with the architecture's prefix), plus the tokenizer

@@ -4,6 +4,7 @@
  * merge, and the reassembly of the shards' hidden-state files.
  */
 #include "shard.h"
+#include "hiddencache.h"
 #include "array.h"
 #include "cpu.h"
 #include "io.h"
@@ -823,20 +824,6 @@ int tpe_part_alpha(const tpe_part *p, double *alpha)
     if (p->positions == 0) return tpe_error(TPE_EINVAL, "no tokens were probed (every part is empty)");
     for (v = 0; v < p->sums.n; v++) alpha[v] = tpe_xsum_round(&p->sums, v) / (double)p->positions;
     return TPE_OK;
-}
-
-char *tpe_hidden_tokens_path(const char *path)
-{
-    size_t n = strlen(path);
-    char *p = malloc(n + 16);
-    if (!p) {
-        tpe_error(TPE_ENOMEM, "out of memory");
-        return NULL;
-    }
-    memcpy(p, path, n + 1);
-    if (n > 4 && strcmp(path + n - 4, ".npy") == 0) p[n - 4] = '\0';
-    strcat(p, ".tokens.npy");
-    return p;
 }
 
 /* ---- the hidden states ------------------------------------------------------------- */

@@ -126,7 +126,6 @@ int tpe_part_alpha(const tpe_part *p, double *alpha);
  * written to h (hidden-state files are hashed as they are streamed). */
 void tpe_fwrite_le_hashed(FILE *f, tpe_sha256 *h, const void *data, size_t count, size_t size);
 
-/* "h.npy" -> "h.tokens.npy", "h" -> "h.tokens.npy" (malloc'd). */
-char *tpe_hidden_tokens_path(const char *path);
+
 
 #endif

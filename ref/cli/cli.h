@@ -86,5 +86,9 @@ int tpe_cmd_bench_lstsq(int argc, char **argv);
 int tpe_cmd_unargmax(int argc, char **argv);
 int tpe_cmd_merge(int argc, char **argv);
 int tpe_cmd_explain(int argc, char **argv);
+int tpe_cmd_encoding(int argc, char **argv);
+int tpe_cmd_sparsity(int argc, char **argv);
+int tpe_cmd_steer(int argc, char **argv);
+int tpe_cmd_steer_eval(int argc, char **argv);
 
 #endif

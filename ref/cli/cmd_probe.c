@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "cpu.h"
 #include "dist.h"
+#include "hiddencache.h"
 #include "io.h"
 #include "json.h"
 #include "model.h"

@@ -30,6 +30,10 @@ static const tpe_command commands[] = {
     {"unargmax", tpe_cmd_unargmax, "tokens no hidden state makes the argmax, with certificates"},
     {"merge", tpe_cmd_merge, "combine the part files of a sharded probe (--shard I/N) into alpha"},
     {"explain", tpe_cmd_explain, "the paper's derivation step by step, measured on a model and dataset"},
+    {"encoding", tpe_cmd_encoding, "Eq. 2: -log alpha on the output embedding (slope A_D, intercept B_D) and Table 1"},
+    {"sparsity", tpe_cmd_sparsity, "Figs. 1-3: PCA of E^(o), which dimensions carry alpha, fitted vs actual"},
+    {"steer", tpe_cmd_steer, "Algorithm 1: scale one token's averaged probability by r; writes a model"},
+    {"steer-eval", tpe_cmd_steer_eval, "Tables 2-3, Figs. 4-5: scale error and d_KL^r of steering on test sets"},
 };
 
 static void usage(FILE *f)
