@@ -149,7 +149,7 @@ int tpe_cmd_probe(int argc, char **argv)
         goto fail;
     }
     if ((rc = tpe_probe_new(m, max_len, f64, &p))) goto fail;
-    if (save_hidden && (rc = open_hidden(&ho, save_hidden, s.ntokens, m->cfg.d_model, f64))) goto fail;
+    if (save_hidden && (rc = open_hidden(&ho, save_hidden, s.ntokens, m->cfg.d_out, f64))) goto fail;
     tpe_progress_begin(&bar, "probe", (double)s.ntokens);
     ho.bar = &bar;
     tpe_probe_set_hidden_sink(p, on_window, &ho);
