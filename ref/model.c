@@ -1049,6 +1049,10 @@ int tpe_model_save(const tpe_model *m, const char *dir)
         const char *base = w->name;
         size_t k;
         int head = w == &m->head_w || w == &m->head_b;
+        /* the head under its own name, also when it was the input embedding
+         * before an edit untied it */
+        if (w == &m->head_w) base = head_name(m);
+        else if (w == &m->head_b) base = "lm_head.bias";
         if (strncmp(base, "transformer.", 12) == 0) base += 12;
         else if (strncmp(base, "gpt_neox.", 9) == 0) base += 9;
         k = strlen(prefix) + strlen(base) + 1;

@@ -84,5 +84,9 @@ int tpe_cmd_ols(int argc, char **argv);
 int tpe_cmd_pca(int argc, char **argv);
 int tpe_cmd_bench_lstsq(int argc, char **argv);
 int tpe_cmd_unargmax(int argc, char **argv);
+int tpe_cmd_mauve(int argc, char **argv);
+int tpe_cmd_prune(int argc, char **argv);
+int tpe_cmd_prune_curve(int argc, char **argv);
+int tpe_cmd_dynamics(int argc, char **argv);
 
 #endif

@@ -28,6 +28,10 @@ static const tpe_command commands[] = {
     {"pca", tpe_cmd_pca, "PCA by block power iteration with Rayleigh-Ritz"},
     {"bench lstsq", tpe_cmd_bench_lstsq, "seconds of least squares by blocked QR (one thread)"},
     {"unargmax", tpe_cmd_unargmax, "tokens no hidden state makes the argmax, with certificates"},
+    {"mauve", tpe_cmd_mauve, "MAUVE between two sets of texts, as mauve-text computes it"},
+    {"prune", tpe_cmd_prune, "remove output-embedding dimensions by the encoding's importance (Sec. 4)"},
+    {"prune-curve", tpe_cmd_prune_curve, "KL and MAUVE as dimensions are removed, both orders (Fig. 6)"},
+    {"dynamics", tpe_cmd_dynamics, "frequency encoding and convergence rates over checkpoints (Fig. 7)"},
 };
 
 static void usage(FILE *f)
