@@ -236,7 +236,7 @@ int tpe_cmd_dynamics(int argc, char **argv)
             tpe_jw_key(&w, "dir");
             tpe_jw_string(&w, ck[i].dir);
             tpe_jw_key(&w, "step");
-            tpe_jw_number(&w, ck[i].step);
+            tpe_jw_int(&w, (long long)ck[i].step); /* below 10^15: exact */
             tpe_jw_key(&w, "adj_r2");
             tpe_jw_number(&w, ck[i].adj_r2);
             tpe_jw_key(&w, "r2");
