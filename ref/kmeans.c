@@ -25,16 +25,50 @@ void tpe_kmeans_free(tpe_kmeans_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* ||x - c||^2 over d coordinates */
+/* ||x - c||^2 over d coordinates, in four interleaved partial sums
+ * (coordinates j = 0, 1, 2, 3 mod 4) added as (s0 + s1) + (s2 + s3): the
+ * same order on every platform, and four independent chains for the CPU */
 static double dist2(const double *x, const double *c, size_t d)
 {
-    double s = 0.0;
-    size_t j;
-    for (j = 0; j < d; j++) {
-        double t = x[j] - c[j];
-        s += t * t;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t j = 0;
+    for (; j + 4 <= d; j += 4) {
+        double t0 = x[j] - c[j], t1 = x[j + 1] - c[j + 1], t2 = x[j + 2] - c[j + 2], t3 = x[j + 3] - c[j + 3];
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+        s2 += t2 * t2;
+        s3 += t3 * t3;
     }
-    return s;
+    for (; j < d; j++) {
+        double t = x[j] - c[j];
+        s0 += t * t;
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* dist2, or some value > bound as soon as the partial sums exceed bound:
+ * the terms are non-negative and rounding is monotone, so each partial sum,
+ * and (s0 + s1) + (s2 + s3) of them, only grows towards dist2's value. So a
+ * result <= bound is dist2 exactly, and a result > bound means dist2 > bound
+ * (comparisons with bound, ties included, are exact). Checked every 16
+ * coordinates. */
+static double dist2_below(const double *x, const double *c, size_t d, double bound)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t j = 0;
+    for (; j + 4 <= d; j += 4) {
+        double t0 = x[j] - c[j], t1 = x[j + 1] - c[j + 1], t2 = x[j + 2] - c[j + 2], t3 = x[j + 3] - c[j + 3];
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+        s2 += t2 * t2;
+        s3 += t3 * t3;
+        if ((j & 12) == 12 && (s0 + s1) + (s2 + s3) > bound) return (s0 + s1) + (s2 + s3);
+    }
+    for (; j < d; j++) {
+        double t = x[j] - c[j];
+        s0 += t * t;
+    }
+    return (s0 + s1) + (s2 + s3);
 }
 
 /* A point drawn with probability D2[i] / pot (pot = sum D2 > 0): the first i
@@ -68,7 +102,7 @@ static void seed_plusplus(const double *X, size_t n, size_t d, size_t k, tpe_rng
             size_t cand = pot > 0.0 ? draw_d2(rng, D2, n, pot) : (size_t)tpe_rng_below(rng, n);
             double p = 0.0;
             for (i = 0; i < n; i++) {
-                double e = dist2(X + i * d, X + cand * d, d);
+                double e = dist2_below(X + i * d, X + cand * d, d, D2[i]);
                 p += e < D2[i] ? e : D2[i];
             }
             if (p < best_pot) {
@@ -79,7 +113,7 @@ static void seed_plusplus(const double *X, size_t n, size_t d, size_t k, tpe_rng
         memcpy(C + c * d, X + best * d, d * sizeof *C);
         pot = 0.0;
         for (i = 0; i < n; i++) {
-            T[i] = dist2(X + i * d, C + c * d, d);
+            T[i] = dist2_below(X + i * d, C + c * d, d, D2[i]);
             if (T[i] < D2[i]) D2[i] = T[i];
             pot += D2[i];
         }
@@ -87,16 +121,21 @@ static void seed_plusplus(const double *X, size_t n, size_t d, size_t k, tpe_rng
 }
 
 /* Nearest center of every point (ties: the lower index); returns how many
- * labels changed and fills dist (n) with the squared distances. */
+ * labels changed and fills dist (n) with the squared distances. The scan
+ * starts from the point's current center, whose distance bounds the others'
+ * (dist2_below); the result is the same as a scan from center 0. */
 static size_t assign(const double *X, size_t n, size_t d, const double *C, size_t k, size_t *labels, double *dist)
 {
     size_t i, j, changed = 0;
     for (i = 0; i < n; i++) {
-        size_t best = 0;
-        double bd = dist2(X + i * d, C, d);
-        for (j = 1; j < k; j++) {
-            double e = dist2(X + i * d, C + j * d, d);
-            if (e < bd) {
+        const double *x = X + i * d;
+        size_t best = labels[i] < k ? labels[i] : 0, first = best;
+        double bd = dist2(x, C + best * d, d);
+        for (j = 0; j < k; j++) {
+            double e;
+            if (j == first) continue;
+            e = dist2_below(x, C + j * d, d, bd);
+            if (e < bd || (e == bd && j < best)) {
                 bd = e;
                 best = j;
             }
