@@ -371,7 +371,8 @@ done:
 }
 
 /* ---- features from a model ---------------------------------------------------- */
-int tpe_mauve_featurize_ids(const tpe_model *m, const int32_t *ids, const size_t *start, size_t n, size_t max_len, double *F)
+int tpe_mauve_featurize_ids(const tpe_model *m, const int32_t *ids, const size_t *start, size_t n, size_t max_len, double *F,
+                            tpe_progress *bar)
 {
     size_t C = m->cfg.d_out, i, j, longest = 1;
     tpe_runtime *rt = NULL;
@@ -400,6 +401,7 @@ int tpe_mauve_featurize_ids(const tpe_model *m, const int32_t *ids, const size_t
         }
         /* the final hidden state after the last norm at the last token */
         for (j = 0; j < C; j++) F[i * C + j] = (double)h[(T - 1) * C + j];
+        if (bar) tpe_progress_update(bar, (double)(i + 1));
     }
     tpe_free(h);
     tpe_runtime_free(rt);
@@ -407,7 +409,7 @@ int tpe_mauve_featurize_ids(const tpe_model *m, const int32_t *ids, const size_t
 }
 
 int tpe_mauve_featurize(const tpe_model *m, tpe_tokenizer *tok, const char *const *texts, const size_t *lens, size_t n,
-                        size_t max_len, double *F)
+                        size_t max_len, double *F, tpe_progress *bar)
 {
     int32_t *all = NULL;
     size_t *start = malloc((n + 1) * sizeof *start), total = 0, i;
@@ -434,7 +436,7 @@ int tpe_mauve_featurize(const tpe_model *m, tpe_tokenizer *tok, const char *cons
         total += k;
         start[i + 1] = total;
     }
-    if (!rc) rc = tpe_mauve_featurize_ids(m, all, start, n, max_len, F);
+    if (!rc) rc = tpe_mauve_featurize_ids(m, all, start, n, max_len, F, bar);
     free(all);
     free(start);
     return rc;

@@ -51,6 +51,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io.h"
 #include "model.h"
 #include "tokenizer.h"
 
@@ -123,13 +124,14 @@ double tpe_numpy_sum(const double *a, size_t n);
  * featurizer's tokenizer (texts of no tokens are an error), cut to its
  * first max_len tokens (mauve-text: 1024; at most the model's context), one
  * forward pass (the fast float path), and the final hidden state after the
- * last norm at the last token. F is (n, d_out) in double.
+ * last norm at the last token. F is (n, d_out) in double. bar (may be NULL,
+ * begun by the caller) is set to the number of texts done after each.
  */
 int tpe_mauve_featurize(const tpe_model *m, tpe_tokenizer *tok, const char *const *texts, const size_t *lens, size_t n,
-                        size_t max_len, double *F);
+                        size_t max_len, double *F, tpe_progress *bar);
 
 /* The same from token ids: sample i is ids[start[i] .. start[i + 1]). */
 int tpe_mauve_featurize_ids(const tpe_model *m, const int32_t *ids, const size_t *start, size_t n, size_t max_len,
-                            double *F);
+                            double *F, tpe_progress *bar);
 
 #endif

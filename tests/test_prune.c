@@ -461,14 +461,14 @@ TEST(mauve_featurize_is_last_hidden_state)
     double F[2 * 16];
     float *h = malloc(NIDS * C * sizeof *h);
     tpe_runtime *rt = NULL;
-    CHECK_OK(tpe_mauve_featurize_ids(m, ids, start, 2, 0, F));
+    CHECK_OK(tpe_mauve_featurize_ids(m, ids, start, 2, 0, F, NULL));
     CHECK_OK(tpe_runtime_new(m, NIDS, 0, &rt));
     CHECK_OK(tpe_forward(rt, ids, 4, h, NULL));
     for (j = 0; j < C; j++) CHECK(F[j] == (double)h[3 * C + j]);
     CHECK_OK(tpe_forward(rt, ids + 4, NIDS - 4, h, NULL));
     for (j = 0; j < C; j++) CHECK(F[C + j] == (double)h[(NIDS - 5) * C + j]);
     /* cut to max_len tokens: the first 3 of the second text */
-    CHECK_OK(tpe_mauve_featurize_ids(m, ids, start, 2, 3, F));
+    CHECK_OK(tpe_mauve_featurize_ids(m, ids, start, 2, 3, F, NULL));
     CHECK_OK(tpe_forward(rt, ids + 4, 3, h, NULL));
     for (j = 0; j < C; j++) CHECK(F[C + j] == (double)h[2 * C + j]);
     tpe_runtime_free(rt);

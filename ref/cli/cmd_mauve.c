@@ -36,11 +36,19 @@ static int featurize_file(const char *path, const tpe_model *m, tpe_tokenizer *t
         return tpe_error(TPE_EINVAL, "%s: no texts (every line is empty)", path);
     }
     *F = tpe_alloc_array(l.n, m->cfg.d_out * sizeof **F, "features");
-    if (!*F) rc = TPE_ENOMEM;
-    else if ((rc = tpe_mauve_featurize(m, tok, (const char *const *)l.text, l.len, l.n, max_len, *F)) != TPE_OK) {
-        tpe_error_prefix(rc, "%s: ", path);
-        tpe_free(*F);
-        *F = NULL;
+    if (!*F) {
+        rc = TPE_ENOMEM;
+    } else {
+        tpe_progress bar;
+        tpe_progress_begin(&bar, path, (double)l.n);
+        rc = tpe_mauve_featurize(m, tok, (const char *const *)l.text, l.len, l.n, max_len, *F, &bar);
+        if (rc && bar.enabled && bar.drawn) fputc('\n', stderr); /* the error on its own line */
+        if (!rc) tpe_progress_end(&bar);
+        if (rc) {
+            tpe_error_prefix(rc, "%s: ", path);
+            tpe_free(*F);
+            *F = NULL;
+        }
     }
     if (!rc) *n = l.n;
     tpe_lines_free(&l);

@@ -130,7 +130,7 @@ static int generate_features(const tpe_model *m, const gen_set *g, const tpe_tex
         if (!rc) rc = tpe_utf8_replace_invalid(raw, blen, &texts[i], &lens[i]);
         free(raw);
     }
-    if (!rc) rc = tpe_mauve_featurize(feat, ftok, (const char *const *)texts, lens, g->n, max_len, F);
+    if (!rc) rc = tpe_mauve_featurize(feat, ftok, (const char *const *)texts, lens, g->n, max_len, F, NULL);
     if (texts)
         for (i = 0; i < g->n; i++) free(texts[i]);
     free(texts);
@@ -527,8 +527,12 @@ int tpe_cmd_prune_curve(int argc, char **argv)
             printf("MAUVE: %zu generations of up to %zu tokens per point from two-word prefixes, seeds %ld..%ld, featurizer %s\n",
                    n_gen, gen_tokens, seed, seed + (long)n_gen - 1, featurizer ? featurizer : pos[0]);
         printf("%8s %8s %14s %10s %14s %10s\n", "removed", "dims", "KL ascending", "MAUVE", "KL descending", "MAUVE");
-        for (i = 0; i < npoints; i++)
-            printf("%7zu%% %8zu %14.6g %10.4f %14.6g %10.4f\n", ratios[i], removed[i], kl[0][i], mv[0][i], kl[1][i], mv[1][i]);
+        for (i = 0; i < npoints; i++) {
+            char a[32], b[32];
+            snprintf(a, sizeof a, no_mauve ? "-" : "%.4f", mv[0][i]);
+            snprintf(b, sizeof b, no_mauve ? "-" : "%.4f", mv[1][i]);
+            printf("%7zu%% %8zu %14.6g %10s %14.6g %10s\n", ratios[i], removed[i], kl[0][i], a, kl[1][i], b);
+        }
         if (svg) printf("Fig. 6 -> %s\n", svg);
     }
     rc = 0;
