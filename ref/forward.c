@@ -82,7 +82,7 @@ static size_t max_matrix(const tpe_model *m)
         for (i = 0; i < sizeof all / sizeof all[0]; i++)
             if (all[i]->w.raw && !all[i]->w.f32 && all[i]->in * all[i]->out > best) best = all[i]->in * all[i]->out;
     }
-    if (!m->head_w.f32 && HEAD_BLOCK * m->cfg.d_model > best) best = HEAD_BLOCK * m->cfg.d_model;
+    if (!m->head_w.f32 && HEAD_BLOCK * m->cfg.d_out > best) best = HEAD_BLOCK * m->cfg.d_out;
     return best;
 }
 
@@ -189,6 +189,34 @@ static void layer_norm(float *out, const float *x, const tpe_weight *wt, const t
         fm = (float)mean;
         rstd = (float)(1.0 / sqrt(var + eps));
         for (c = 0; c < C; c++) ot[c] = (xt[c] - fm) * rstd * w[c] + b[c];
+    }
+}
+
+/* The final norm: layer_norm over all C dimensions of the residual stream,
+ * output (T, Co) only at the dimensions m->head_dims (Co = d_out) when some
+ * were dropped (tpe_model_drop_head_dims); each kept entry is computed by the
+ * same expression as in layer_norm, so it has the same bits. */
+static void final_norm(float *out, const float *x, const tpe_model *m, size_t T)
+{
+    const tpe_model_config *c = &m->cfg;
+    const float *w = m->lnf_w.f32, *b = m->lnf_b.f32;
+    size_t C = c->d_model, Co = c->d_out, t, j;
+    if (!m->head_dims) {
+        layer_norm(out, x, &m->lnf_w, &m->lnf_b, T, C, c->ln_eps);
+        return;
+    }
+    for (t = 0; t < T; t++) {
+        const float *xt = x + t * C;
+        float *ot = out + t * Co;
+        double mean = 0.0, var = 0.0;
+        float fm, rstd;
+        for (j = 0; j < C; j++) mean += (double)xt[j];
+        mean /= (double)C;
+        for (j = 0; j < C; j++) var += ((double)xt[j] - mean) * ((double)xt[j] - mean);
+        var /= (double)C;
+        fm = (float)mean;
+        rstd = (float)(1.0 / sqrt(var + c->ln_eps));
+        for (j = 0; j < Co; j++) ot[j] = (xt[m->head_dims[j]] - fm) * rstd * w[j] + b[j];
     }
 }
 
@@ -431,9 +459,9 @@ int tpe_forward(tpe_runtime *rt, const int32_t *ids, size_t T, float *hidden, co
         else add_into(rt->x, rt->mlp, T * C);
         if ((rc = emit_layer(tr, l, "resid", 2, T, C, 0, rt->x))) return rc;
     }
-    layer_norm(hidden, rt->x, &m->lnf_w, &m->lnf_b, T, C, c->ln_eps);
-    if (trace_on(tr) && (rc = emit(tr, "final_norm", 2, T, C, 0, hidden))) return rc;
-    if ((rc = tpe_check_finite_f32(hidden, T * C, C, "final hidden states"))) return rc;
+    final_norm(hidden, rt->x, m, T);
+    if (trace_on(tr) && (rc = emit(tr, "final_norm", 2, T, c->d_out, 0, hidden))) return rc;
+    if ((rc = tpe_check_finite_f32(hidden, T * c->d_out, c->d_out, "final hidden states"))) return rc;
     if (rt->use_cache) rt->pos += T;
     return TPE_OK;
 }
@@ -442,7 +470,7 @@ int tpe_forward_logits(tpe_runtime *rt, const float *hidden, size_t T, float *lo
 {
     const tpe_model *m = rt->m;
     const tpe_kernels *k = tpe_kernels_get();
-    size_t C = m->cfg.d_model, V = m->cfg.n_vocab, t, v, v0;
+    size_t C = m->cfg.d_out, V = m->cfg.n_vocab, t, v, v0; /* C: the head's width */
     float beta = 0.0f;
     for (t = 0; t < T; t++) {
         if (m->head_b.raw) memcpy(logits + t * V, m->head_b.f32, V * sizeof *logits);
@@ -467,7 +495,7 @@ int tpe_forward_logits(tpe_runtime *rt, const float *hidden, size_t T, float *lo
 int tpe_forward_logits_t(tpe_runtime *rt, const float *hidden, size_t T, float *logits_t)
 {
     const tpe_model *m = rt->m;
-    size_t C = m->cfg.d_model, V = m->cfg.n_vocab, v, v0;
+    size_t C = m->cfg.d_out, V = m->cfg.n_vocab, v, v0; /* C: the head's width */
     float beta = 0.0f;
     if (m->head_b.raw) {
         for (v = 0; v < V; v++) {

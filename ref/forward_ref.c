@@ -73,6 +73,38 @@ static int layer_norm(double *out, const double *x, const tpe_weight *wt, const 
     return TPE_OK;
 }
 
+/* The final norm. When head dimensions were dropped (model.h, head_dims)
+ * the statistics still run over all C dimensions of the residual stream and
+ * only the d_out kept ones are output, out (T, d_out), each by the same
+ * expression as layer_norm's -- the same bits as the full norm there. */
+static int final_norm(double *out, const double *x, const tpe_model *m, size_t T)
+{
+    const tpe_model_config *cfg = &m->cfg;
+    size_t C = cfg->d_model, Co = cfg->d_out, t, j;
+    double *w, *b;
+    if (!m->head_dims) return layer_norm(out, x, &m->lnf_w, &m->lnf_b, T, C, cfg->ln_eps);
+    w = load(&m->lnf_w);
+    b = load(&m->lnf_b);
+    if (!w || !b) {
+        tpe_free(w);
+        tpe_free(b);
+        return TPE_ENOMEM;
+    }
+    for (t = 0; t < T; t++) {
+        const double *xt = x + t * C;
+        double mean = 0.0, var = 0.0, rstd;
+        for (j = 0; j < C; j++) mean += xt[j];
+        mean /= (double)C;
+        for (j = 0; j < C; j++) var += (xt[j] - mean) * (xt[j] - mean);
+        var /= (double)C;
+        rstd = 1.0 / sqrt(var + cfg->ln_eps);
+        for (j = 0; j < Co; j++) out[t * Co + j] = (xt[m->head_dims[j]] - mean) * rstd * w[j] + b[j];
+    }
+    tpe_free(w);
+    tpe_free(b);
+    return TPE_OK;
+}
+
 /* y = x W + b (T, out) from x (T, in); W stored (in, out) or (out, in).
  * y has row stride ldy (so q, k, v can land side by side). */
 static int linear(double *y, size_t ldy, const double *x, const tpe_linear *L, size_t T)
@@ -317,8 +349,10 @@ int tpe_forward_ref(const tpe_model *m, const int32_t *ids, size_t T, double *hi
         if ((rc = emit_layer(trace, l, "resid", 2, T, C, 0, x))) goto done;
     }
 
-    /* final norm; logits_t[v] = E_v . h_t (+ b_v) */
-    if ((rc = layer_norm(a, x, &m->lnf_w, &m->lnf_b, T, C, cfg->ln_eps))) goto done;
+    /* final norm; logits_t[v] = E_v . h_t (+ b_v). With dropped head
+     * dimensions the norm still runs over all C, then keeps d_out of them. */
+    if ((rc = final_norm(a, x, m, T))) goto done;
+    C = cfg->d_out; /* from here on: the head's width */
     if ((rc = emit(trace, "final_norm", 2, T, C, 0, a))) goto done;
     if (hidden) memcpy(hidden, a, T * C * sizeof *hidden);
     if (logits || (trace && trace->emit)) {

@@ -58,7 +58,7 @@ static int cache_alloc(tpe_hidden_cache *c, size_t N, size_t C, size_t nwin, siz
 int tpe_hidden_cache_build(const tpe_model *m, const int32_t *ids, const size_t *start, size_t nsamples, size_t window,
                            tpe_progress *progress, tpe_hidden_cache *out)
 {
-    size_t C = m->cfg.d_model, N, nwin = 0, s, at, n = 0, w = 0, ns = 0;
+    size_t C = m->cfg.d_out, N, nwin = 0, s, at, n = 0, w = 0, ns = 0;
     tpe_runtime *rt = NULL;
     int rc;
     memset(out, 0, sizeof *out);

@@ -101,6 +101,30 @@ static int cfg_act(const cfg_reader *c, const char *key, tpe_model_config *cfg)
                      c->file, key, v->str);
 }
 
+/* "tpe_head_dims" (written by `tpe prune --drop`): the residual dimensions
+ * the final norm outputs and the head reads, strictly ascending integers in
+ * [0, d_model), at least one. Absent or null: all of them (*count = 0).
+ * dims (may be NULL) receives them. */
+static int cfg_head_dims(const tpe_json *root, const char *file, size_t C, size_t *dims, size_t *count)
+{
+    const tpe_json *v = tpe_json_get(root, "tpe_head_dims");
+    size_t i;
+    uint64_t prev = 0;
+    *count = 0;
+    if (!v || v->type == TPE_JSON_NULL) return TPE_OK;
+    if (v->type != TPE_JSON_ARRAY || v->count == 0)
+        return tpe_error(TPE_EFORMAT, "%s: field \"tpe_head_dims\" must be a non-empty array of dimension indices", file);
+    for (i = 0; i < v->count; i++) {
+        uint64_t u;
+        if (tpe_json_u64(&v->items[i], &u) || u >= C || (i > 0 && u <= prev))
+            return tpe_error(TPE_EFORMAT, "%s: tpe_head_dims[%zu]: expected strictly ascending integers in [0, %zu)", file, i, C);
+        if (dims) dims[i] = (size_t)u;
+        prev = u;
+    }
+    *count = v->count;
+    return TPE_OK;
+}
+
 int tpe_config_parse(const char *text, size_t len, const char *name, tpe_model_config *cfg)
 {
     tpe_json_doc *doc;
@@ -172,6 +196,13 @@ int tpe_config_parse(const char *text, size_t len, const char *name, tpe_model_c
         goto done;
     }
     cfg->d_head = cfg->d_model / cfg->n_head;
+    if ((rc = cfg_head_dims(root, name, cfg->d_model, NULL, &cfg->d_out))) goto done;
+    if (cfg->d_out == 0) cfg->d_out = cfg->d_model;
+    else if (cfg->tied) {
+        rc = tpe_error(TPE_EFORMAT, "%s: tpe_head_dims with tie_word_embeddings true: a tied head cannot be narrower than the "
+                       "input embedding", name);
+        goto done;
+    }
 
     switch (cfg->arch) {
     case TPE_ARCH_GPT2:
@@ -439,7 +470,7 @@ static size_t add_spec(tpe_wspec *s, size_t n, const char *name, int exact, size
 
 size_t tpe_weight_specs(tpe_model *m, const tpe_model_config *c, tpe_wspec *s)
 {
-    size_t C = c->d_model, F = c->d_ff, V = c->n_vocab, l, n = 0;
+    size_t C = c->d_model, F = c->d_ff, V = c->n_vocab, Co = c->d_out ? c->d_out : C, l, n = 0;
     char nm[96];
     int neox = c->arch == TPE_ARCH_NEOX, gpt2 = c->arch == TPE_ARCH_GPT2;
     n = add_spec(s, n, neox ? "embed_in.weight" : "wte.weight", 0, V, C, 'w', SLOT(m->wte));
@@ -497,10 +528,11 @@ size_t tpe_weight_specs(tpe_model *m, const tpe_model_config *c, tpe_wspec *s)
 #undef ADD
 #undef LS
     }
-    n = add_spec(s, n, neox ? "final_layer_norm.weight" : "ln_f.weight", 0, 0, C, 'g', SLOT(m->lnf_w));
-    n = add_spec(s, n, neox ? "final_layer_norm.bias" : "ln_f.bias", 0, 0, C, 'b', SLOT(m->lnf_b));
+    /* the final norm and the head are d_out wide (C unless dimensions were dropped) */
+    n = add_spec(s, n, neox ? "final_layer_norm.weight" : "ln_f.weight", 0, 0, Co, 'g', SLOT(m->lnf_w));
+    n = add_spec(s, n, neox ? "final_layer_norm.bias" : "ln_f.bias", 0, 0, Co, 'b', SLOT(m->lnf_b));
     /* the head: unprefixed; absent when tied */
-    n = add_spec(s, n, neox ? "embed_out.weight" : "lm_head.weight", 1, V, C, 'h', SLOT(m->head_w));
+    n = add_spec(s, n, neox ? "embed_out.weight" : "lm_head.weight", 1, V, Co, 'h', SLOT(m->head_w));
     if (c->head_bias) n = add_spec(s, n, "lm_head.bias", 1, 0, V, 'b', SLOT(m->head_b));
     return n;
 }
@@ -631,6 +663,15 @@ int tpe_model_load(const char *dir, const tpe_model_options *opt_in, tpe_model *
     }
     rc = tpe_read_text(cfg_path, &m->config_text, &m->config_len);
     if (!rc) rc = tpe_config_parse(m->config_text, m->config_len, cfg_path, &m->cfg);
+    if (!rc && m->cfg.d_out != m->cfg.d_model) {
+        tpe_json_doc *doc = NULL;
+        size_t cnt;
+        m->head_dims = malloc(m->cfg.d_out * sizeof *m->head_dims);
+        if (!m->head_dims) rc = tpe_error(TPE_ENOMEM, "out of memory");
+        if (!rc) rc = tpe_json_parse(m->config_text, m->config_len, cfg_path, &doc);
+        if (!rc) rc = cfg_head_dims(tpe_json_root(doc), cfg_path, m->cfg.d_model, m->head_dims, &cnt);
+        tpe_json_free(doc);
+    }
     free(cfg_path);
     if (rc) goto fail;
     if ((rc = tpe_st_set_open_dir(dir, &m->st))) goto fail;
@@ -713,6 +754,7 @@ void tpe_model_free(tpe_model *m)
     if (!m->cfg.tied) weight_free(&m->head_w);
     weight_free(&m->head_b);
     tpe_st_set_close(&m->st);
+    free(m->head_dims);
     free(m->config_text);
     free(m->dir);
     free(m);
@@ -769,7 +811,7 @@ int tpe_model_set_output_embedding(tpe_model *m, const double *E, const double *
     int rc;
     if (bias && !c->head_bias)
         return tpe_error(TPE_EINVAL, "a %s model has no output bias to replace", c->model_type);
-    if ((rc = make_owned(&nw, head_name(m), E, c->n_vocab, c->d_model, store))) return rc;
+    if ((rc = make_owned(&nw, head_name(m), E, c->n_vocab, c->d_out, store))) return rc;
     if (bias && (rc = make_owned(&nb, "lm_head.bias", bias, 1, c->n_vocab, store))) {
         weight_free(&nw);
         return rc;
@@ -833,9 +875,90 @@ int tpe_model_replace_weight(tpe_model *m, tpe_weight *w, const double *x, tpe_d
     return TPE_OK;
 }
 
+/* A new owned tensor holding columns keep[0..nkeep) of w (rows, cols), in
+ * w's dtype, bytes copied. */
+static int subset_columns(tpe_weight *out, const tpe_weight *w, const size_t *keep, size_t nkeep)
+{
+    size_t esz = elem_size(w->dtype), r, j;
+    unsigned char *raw = tpe_alloc_array(w->rows * nkeep, esz, w->name ? w->name : "weight");
+    if (!raw) return TPE_ENOMEM;
+    for (r = 0; r < w->rows; r++)
+        for (j = 0; j < nkeep; j++) memcpy(raw + (r * nkeep + j) * esz, w->raw + (r * w->cols + keep[j]) * esz, esz);
+    memset(out, 0, sizeof *out);
+    out->name = w->name;
+    out->dtype = w->dtype;
+    out->ndim = w->ndim;
+    out->rows = w->rows;
+    out->cols = nkeep;
+    out->raw = raw;
+    out->owned_raw = raw;
+    out->replaced = 1;
+    return widen(out);
+}
+
+int tpe_model_drop_head_dims(tpe_model *m, const size_t *keep, size_t nkeep)
+{
+    tpe_model_config *c = &m->cfg;
+    tpe_weight nh, ng, nb;
+    size_t *dims, i;
+    int rc;
+    if (c->tied)
+        return tpe_error(TPE_EINVAL, "a tied head is the input embedding: dropping its columns would remove them from the "
+                         "residual stream, which is not exact (untie the head first)");
+    if (nkeep == 0) return tpe_error(TPE_EINVAL, "dropping every dimension of the head leaves no head");
+    for (i = 0; i < nkeep; i++)
+        if (keep[i] >= c->d_out || (i > 0 && keep[i] <= keep[i - 1]))
+            return tpe_error(TPE_EINVAL, "kept dimension %zu: expected strictly ascending indices below %zu", i, c->d_out);
+    dims = malloc(nkeep * sizeof *dims);
+    if (!dims) return tpe_error(TPE_ENOMEM, "out of memory");
+    for (i = 0; i < nkeep; i++) dims[i] = m->head_dims ? m->head_dims[keep[i]] : keep[i];
+    if ((rc = subset_columns(&nh, &m->head_w, keep, nkeep))) {
+        free(dims);
+        return rc;
+    }
+    if ((rc = subset_columns(&ng, &m->lnf_w, keep, nkeep))) {
+        weight_free(&nh);
+        free(dims);
+        return rc;
+    }
+    if ((rc = subset_columns(&nb, &m->lnf_b, keep, nkeep))) {
+        weight_free(&nh);
+        weight_free(&ng);
+        free(dims);
+        return rc;
+    }
+    weight_free(&m->head_w);
+    weight_free(&m->lnf_w);
+    weight_free(&m->lnf_b);
+    m->head_w = nh;
+    m->lnf_w = ng;
+    m->lnf_b = nb;
+    free(m->head_dims);
+    m->head_dims = nkeep == c->d_model ? NULL : dims;
+    if (!m->head_dims) free(dims);
+    c->d_out = nkeep;
+    return TPE_OK;
+}
+
 /* ---- writing a model directory ------------------------------------------------- */
-/* config.json re-emitted with tie_word_embeddings set to the current state. */
-static void write_json_value(tpe_jw *w, const tpe_json *v, int top, int tied)
+/* config.json re-emitted with tie_word_embeddings set to the current state
+ * and tpe_head_dims to the kept head dimensions (dropped when all are kept). */
+typedef struct cfg_state {
+    int tied;
+    const size_t *head_dims; /* NULL: every dimension */
+    size_t d_out;
+} cfg_state;
+
+static void write_head_dims(tpe_jw *w, const cfg_state *st)
+{
+    size_t i;
+    tpe_jw_key(w, "tpe_head_dims");
+    tpe_jw_array(w);
+    for (i = 0; i < st->d_out; i++) tpe_jw_int(w, (long long)st->head_dims[i]);
+    tpe_jw_array_end(w);
+}
+
+static void write_json_value(tpe_jw *w, const tpe_json *v, int top, const cfg_state *st)
 {
     size_t i;
     switch (v->type) {
@@ -850,25 +973,27 @@ static void write_json_value(tpe_jw *w, const tpe_json *v, int top, int tied)
     case TPE_JSON_STRING: tpe_jw_string_n(w, v->str, v->len); break;
     case TPE_JSON_ARRAY:
         tpe_jw_array(w);
-        for (i = 0; i < v->count; i++) write_json_value(w, &v->items[i], 0, tied);
+        for (i = 0; i < v->count; i++) write_json_value(w, &v->items[i], 0, st);
         tpe_jw_array_end(w);
         break;
     case TPE_JSON_OBJECT: {
         int seen = 0;
         tpe_jw_object(w);
         for (i = 0; i < v->count; i++) {
+            if (top && strcmp(v->keys[i], "tpe_head_dims") == 0) continue; /* written below */
             tpe_jw_key(w, v->keys[i]);
             if (top && strcmp(v->keys[i], "tie_word_embeddings") == 0) {
-                tpe_jw_bool(w, tied);
+                tpe_jw_bool(w, st->tied);
                 seen = 1;
             } else {
-                write_json_value(w, &v->items[i], 0, tied);
+                write_json_value(w, &v->items[i], 0, st);
             }
         }
         if (top && !seen) {
             tpe_jw_key(w, "tie_word_embeddings");
-            tpe_jw_bool(w, tied);
+            tpe_jw_bool(w, st->tied);
         }
+        if (top && st->head_dims) write_head_dims(w, st);
         tpe_jw_object_end(w);
         break;
     }
@@ -880,6 +1005,7 @@ static int write_config(const tpe_model *m, const char *path)
     tpe_json_doc *doc;
     tpe_outfile o;
     tpe_jw w;
+    cfg_state st;
     int rc = tpe_json_parse(m->config_text, m->config_len, "config.json", &doc);
     if (rc) return rc;
     if ((rc = tpe_out_open(&o, path))) {
@@ -887,7 +1013,10 @@ static int write_config(const tpe_model *m, const char *path)
         return rc;
     }
     tpe_jw_init(&w, o.f);
-    write_json_value(&w, tpe_json_root(doc), 1, m->cfg.tied);
+    st.tied = m->cfg.tied;
+    st.head_dims = m->head_dims;
+    st.d_out = m->cfg.d_out;
+    write_json_value(&w, tpe_json_root(doc), 1, &st);
     tpe_jw_end(&w);
     tpe_json_free(doc);
     return tpe_out_commit(&o);
@@ -935,6 +1064,10 @@ int tpe_model_save(const tpe_model *m, const char *dir)
         const char *base = w->name;
         size_t k;
         int head = w == &m->head_w || w == &m->head_b;
+        /* the head under its own name, also when it was the input embedding
+         * before an edit untied it */
+        if (w == &m->head_w) base = head_name(m);
+        else if (w == &m->head_b) base = "lm_head.bias";
         if (strncmp(base, "transformer.", 12) == 0) base += 12;
         else if (strncmp(base, "gpt_neox.", 9) == 0) base += 9;
         k = strlen(prefix) + strlen(base) + 1;

@@ -90,6 +90,9 @@ typedef struct tpe_model_config {
     int scale_by_layer;       /* GPT-2 scale_attn_by_inverse_layer_idx: / (l + 1)  */
     tpe_qkv_layout qkv_layout;
     long long eos_token_id;   /* -1 when absent                                    */
+    size_t d_out;             /* width of the final norm's output and of the head:
+                                 d_model, or fewer after `tpe prune --drop`
+                                 (config.json "tpe_head_dims", docs/formats.md)   */
 } tpe_model_config;
 
 /* One stored tensor, viewed as a (rows, cols) matrix (a vector has rows 1). */
@@ -139,6 +142,9 @@ typedef struct tpe_model {
                                   widened matrix by matrix during each pass      */
     size_t weight_bytes;       /* bytes of every weight as stored                  */
     size_t widened_bytes;      /* bytes of float copies made at load               */
+    size_t *head_dims;         /* (d_out) the residual dimensions the final norm
+                                  outputs and the head reads, ascending; NULL when
+                                  they are all d_model of them                     */
 } tpe_model;
 
 typedef struct tpe_model_options {
@@ -174,7 +180,7 @@ const tpe_weight *tpe_model_output_embedding(const tpe_model *m);
 const tpe_weight *tpe_model_input_embedding(const tpe_model *m);
 const tpe_weight *tpe_model_head_bias(const tpe_model *m);
 
-/* Replace the head (E (V, C), bias (V) or NULL to keep/omit it) or the input
+/* Replace the head (E (V, d_out), bias (V) or NULL to keep/omit it) or the input
  * embedding in memory, stored as `store` (F32 or F64; F16/BF16 round to
  * nearest even). Replacing one side of a tied model unties it. */
 int tpe_model_set_output_embedding(tpe_model *m, const double *E, const double *bias, tpe_dtype store);
@@ -187,6 +193,21 @@ int tpe_model_set_tied_embedding(tpe_model *m, const double *E, tpe_dtype store)
  * with x (w->rows * w->cols values), stored as `store`; the name and shape
  * stay. (Tests build models with exactly known behaviour this way.) */
 int tpe_model_replace_weight(tpe_model *m, tpe_weight *w, const double *x, tpe_dtype store);
+
+/*
+ * Physically remove dimensions from the output side (Cho et al. 2024, Sec. 4,
+ * `tpe prune --drop`): keep only the columns keep[0..nkeep) (strictly
+ * ascending indices into the current d_out columns) of the head and of the
+ * final norm's gain and shift. The final norm still normalizes over all
+ * d_model dimensions of the residual stream and outputs only the kept ones,
+ * so the logits equal those of the model with the other columns of E^(o)
+ * zeroed. Exact for an untied head only: in a tied model the head is the
+ * input embedding, whose columns every layer reads through the residual
+ * stream (error; untie first with tpe_model_set_output_embedding). Stored
+ * bytes are copied, so every dtype stays exact. cfg.d_out becomes nkeep and
+ * head_dims the kept residual dimensions.
+ */
+int tpe_model_drop_head_dims(tpe_model *m, const size_t *keep, size_t nkeep);
 
 /* Write the model as a new directory: config.json (the original, with
  * tie_word_embeddings updated) + model.safetensors (every weight in its
@@ -241,7 +262,7 @@ typedef struct tpe_trace {
 } tpe_trace;
 
 /* ---- the scalar reference (forward_ref.c) --------------------------------- */
-/* hidden: (T, C) final hidden states after the last norm (may be NULL);
+/* hidden: (T, d_out) final hidden states after the last norm (may be NULL);
  * logits: (T, V) (may be NULL). Positions 0..T-1. */
 int tpe_forward_ref(const tpe_model *m, const int32_t *ids, size_t T, double *hidden, double *logits,
                     const tpe_trace *trace);
@@ -258,10 +279,11 @@ void tpe_runtime_reset(tpe_runtime *rt);
 /* Tokens already in the cache. */
 size_t tpe_runtime_pos(const tpe_runtime *rt);
 
-/* Forward T tokens: hidden (T, C) after the final norm. Without a cache the
+/* Forward T tokens: hidden (T, d_out) after the final norm (d_out = C unless
+ * head dimensions were dropped, tpe_model_drop_head_dims). Without a cache the
  * tokens are positions 0..T-1; with one they continue the cached sequence. */
 int tpe_forward(tpe_runtime *rt, const int32_t *ids, size_t T, float *hidden, const tpe_trace *trace);
-/* logits (T, V) = hidden E^(o)T + b, float. The hidden states were checked
+/* logits (T, V) = hidden E^(o)T + b, float (hidden (T, d_out)). The hidden states were checked
  * finite by tpe_forward and the weights at load; callers that need it check
  * the logits (a product of finite floats can still overflow). */
 int tpe_forward_logits(tpe_runtime *rt, const float *hidden, size_t T, float *logits);

@@ -62,7 +62,7 @@ void tpe_probe_free(tpe_probe *p)
 
 int tpe_probe_new(const tpe_model *m, size_t window, int f64, tpe_probe **out)
 {
-    size_t C = m->cfg.d_model, V = m->cfg.n_vocab;
+    size_t C = m->cfg.d_out, V = m->cfg.n_vocab; /* C: the head's width */
     tpe_probe *p;
     int rc = TPE_OK;
     *out = NULL;
@@ -111,7 +111,7 @@ void tpe_probe_set_hidden_sink(tpe_probe *p, tpe_hidden_sink fn, void *ctx)
 static int window_f32(tpe_probe *p, const int32_t *ids, size_t T)
 {
     const tpe_kernels *k = tpe_kernels_get();
-    size_t V = p->m->cfg.n_vocab, C = p->m->cfg.d_model, r0, v;
+    size_t V = p->m->cfg.n_vocab, C = p->m->cfg.d_out, r0, v;
     int rc = tpe_forward(p->rt, ids, T, p->hidden, NULL);
     if (rc) return rc;
     for (r0 = 0; r0 < T; r0 += LOGIT_ROWS) {
@@ -130,7 +130,7 @@ static int window_f32(tpe_probe *p, const int32_t *ids, size_t T)
 
 static int window_f64(tpe_probe *p, const int32_t *ids, size_t T)
 {
-    size_t V = p->m->cfg.n_vocab, C = p->m->cfg.d_model, t, v, c;
+    size_t V = p->m->cfg.n_vocab, C = p->m->cfg.d_out, t, v, c;
     int rc = tpe_forward_ref(p->m, ids, T, p->hidden64, NULL, NULL);
     if (rc) return rc;
     for (t = 0; t < T; t++) {
@@ -161,7 +161,7 @@ int tpe_probe_window(tpe_probe *p, size_t sample, size_t pos0, const int32_t *id
     rc = p->f64 ? window_f64(p, ids, T) : window_f32(p, ids, T);
     if (rc) return tpe_error_prefix(rc, "sample %zu, tokens %zu..%zu: ", sample, pos0, pos0 + T - 1);
     p->positions += T;
-    if (p->sink) rc = p->sink(p->sink_ctx, sample, pos0, ids, p->hidden, p->hidden64, T, p->m->cfg.d_model);
+    if (p->sink) rc = p->sink(p->sink_ctx, sample, pos0, ids, p->hidden, p->hidden64, T, p->m->cfg.d_out);
     return rc;
 }
 

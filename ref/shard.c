@@ -155,7 +155,7 @@ int tpe_part_hash_model(tpe_part *p, const tpe_model *m)
     model_digest(p);
     snprintf(p->model_type, sizeof p->model_type, "%s", m->cfg.model_type);
     p->vocab = m->cfg.n_vocab;
-    p->width = m->cfg.d_model;
+    p->width = m->cfg.d_out;
     free(p->model_dir);
     return (p->model_dir = tpe_strdup(m->dir)) ? TPE_OK : TPE_ENOMEM;
 }

@@ -117,7 +117,7 @@ int tpe_steer_delta(const double *A, const double *S, size_t C, double b, double
 int tpe_steer_apply(tpe_model *m, int32_t w, const double *delta, int untie)
 {
     const tpe_weight *head = tpe_model_output_embedding(m);
-    size_t V = m->cfg.n_vocab, C = m->cfg.d_model, c;
+    size_t V = m->cfg.n_vocab, C = m->cfg.d_out, c;
     tpe_dtype store = head->dtype == TPE_F64 ? TPE_F64 : TPE_F32;
     double *E;
     int rc;

@@ -97,7 +97,7 @@ void tpe_steer_evaluator_free(tpe_steer_evaluator *ev)
 
 int tpe_steer_evaluator_new(tpe_model *m, tpe_steer_evaluator **out)
 {
-    size_t V = m->cfg.n_vocab, C = m->cfg.d_model;
+    size_t V = m->cfg.n_vocab, C = m->cfg.d_out;
     const tpe_weight *bias = tpe_model_head_bias(m);
     tpe_steer_evaluator *ev = calloc(1, sizeof *ev);
     size_t i;

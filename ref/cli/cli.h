@@ -90,5 +90,9 @@ int tpe_cmd_encoding(int argc, char **argv);
 int tpe_cmd_sparsity(int argc, char **argv);
 int tpe_cmd_steer(int argc, char **argv);
 int tpe_cmd_steer_eval(int argc, char **argv);
+int tpe_cmd_mauve(int argc, char **argv);
+int tpe_cmd_prune(int argc, char **argv);
+int tpe_cmd_prune_curve(int argc, char **argv);
+int tpe_cmd_dynamics(int argc, char **argv);
 
 #endif

@@ -54,7 +54,7 @@ static int random_row(const double *E, const double *b, size_t V, size_t C, uint
 int tpe_cmd_encoding(int argc, char **argv)
 {
     const char *alpha_path = NULL, *emb = "output", *outdir = NULL, *prec = "f64";
-    size_t seed = 0, npos, V, C, c;
+    size_t seed = 0, npos, V, C, Ci, Ck, c;
     int json = 0, no_bias = 0, rc, precision, input;
     const tpe_opt opts[] = {
         {"--alpha", TPE_OPT_STR, &alpha_path, "alpha.npy", "averaged probabilities (V,) from `tpe probe` (required)"},
@@ -95,7 +95,9 @@ int tpe_cmd_encoding(int argc, char **argv)
     input = strcmp(emb, "input") == 0;
     if ((rc = tpe_cli_load_model(pos[0], &m))) goto fail;
     V = m->cfg.n_vocab;
-    C = m->cfg.d_model;
+    C = m->cfg.d_out;   /* E^(o): the head's width (less than d_model after `tpe prune --drop`) */
+    Ci = m->cfg.d_model; /* E^(i) */
+    Ck = input ? Ci : C;
     if ((rc = tpe_paper_read_alpha(alpha_path, V, &alpha))) goto fail;
     if ((rc = tpe_paper_embedding(m, 'o', &Eo))) goto fail;
     if ((rc = tpe_paper_embedding(m, 'i', &Ei))) goto fail;
@@ -104,22 +106,22 @@ int tpe_cmd_encoding(int argc, char **argv)
     /* Table 1: Eq. 2 on E^(o) and on E^(i), the random row on E^(o) */
     if ((rc = tpe_encoding_fit(Eo, V, C, alpha, bias, precision, &enc_o))) goto fail;
     have_o = 1;
-    if ((rc = tpe_encoding_fit(Ei, V, C, alpha, bias, precision, &enc_i))) goto fail;
+    if ((rc = tpe_encoding_fit(Ei, V, Ci, alpha, bias, precision, &enc_i))) goto fail;
     have_i = 1;
     if ((rc = random_row(Eo, bias, V, C, (uint64_t)seed, &rnd_o))) goto fail;
     /* the requested regression (JSON and --out) and its random baseline on the same design */
     enc = input ? enc_i : enc_o;
     if (input) {
-        if ((rc = random_row(Ei, bias, V, C, (uint64_t)seed, &rnd))) goto fail;
+        if ((rc = random_row(Ei, bias, V, Ci, (uint64_t)seed, &rnd))) goto fail;
     } else {
         rnd = rnd_o;
     }
 
     if (outdir) {
         if ((rc = tpe_paper_out_open(&out, outdir))) goto fail;
-        if ((rc = tpe_paper_out_npy(&out, "slope.npy", 1, C, 0, enc.slope)) ||
-            (rc = tpe_paper_out_npy(&out, "se.npy", 1, C, 0, enc.slope_se)) ||
-            (rc = tpe_paper_out_npy(&out, "p.npy", 1, C, 0, enc.slope_p))) {
+        if ((rc = tpe_paper_out_npy(&out, "slope.npy", 1, Ck, 0, enc.slope)) ||
+            (rc = tpe_paper_out_npy(&out, "se.npy", 1, Ck, 0, enc.slope_se)) ||
+            (rc = tpe_paper_out_npy(&out, "p.npy", 1, Ck, 0, enc.slope_p))) {
             tpe_paper_out_abort(&out);
             goto fail;
         }
@@ -133,7 +135,7 @@ int tpe_cmd_encoding(int argc, char **argv)
         tpe_jw_key(&w, "n");
         tpe_jw_int(&w, (long long)V);
         tpe_jw_key(&w, "k");
-        tpe_jw_int(&w, (long long)C);
+        tpe_jw_int(&w, (long long)Ck);
         tpe_jw_key(&w, "r2");
         tpe_jw_number(&w, enc.r2);
         tpe_jw_key(&w, "adj_r2");
@@ -181,17 +183,17 @@ int tpe_cmd_encoding(int argc, char **argv)
         tpe_jw_end(&w);
     } else {
         printf("Eq. 2 on %s (%s, %s): -log alpha_w ~ A_D . E_w + B_D over V = %zu tokens, d = %zu%s\n", pos[0],
-               m->cfg.model_type, m->cfg.tied ? "tied" : "untied", V, C, bias ? ", head bias as a regressor" : "");
+               m->cfg.model_type, m->cfg.tied ? "tied" : "untied", V, Ck, bias ? ", head bias as a regressor" : "");
         printf("\n  Table 1 (Cho et al. 2024)                  R^2    adj. R^2\n");
         printf("  %-38s %9.6f  %10.6f\n", "-log alpha on E^(o) (Eq. 2)", enc_o.r2, enc_o.adj_r2);
         printf("  %-38s %9s  %10.6f   (seed %zu)\n", "normalized random vector on E^(o)", "-", rnd_o, seed);
         printf("  %-38s %9.6f  %10.6f\n", m->cfg.tied ? "-log alpha on E^(i) (tied: = E^(o))" : "-log alpha on E^(i)", enc_i.r2,
                enc_i.adj_r2);
         double norm = 0.0;
-        for (c = 0; c < C; c++)
+        for (c = 0; c < Ck; c++)
             if (isfinite(enc.slope[c])) norm += enc.slope[c] * enc.slope[c];
         printf("\n%s embedding: B_D = %.6g, ||A_D|| = %.6g, rank %zu of %zu, residual sd %.6g\n", input ? "input" : "output",
-               enc.intercept, sqrt(norm), enc.rank, C + 1 + (size_t)enc.has_bias, enc.sigma);
+               enc.intercept, sqrt(norm), enc.rank, Ck + 1 + (size_t)enc.has_bias, enc.sigma);
         if (enc.has_bias)
             printf("head bias: fitted slope %.6g +- %.2g on -log alpha (theory -1; i.e. %+.6g on log alpha, theory +1)\n",
                    enc.bias_slope, enc.bias_slope_se, -enc.bias_slope);

@@ -79,7 +79,7 @@ static int hidden_from_data(tpe_model *m, const char *data, int ids_file, const 
         goto done;
     }
     c->N = s.ntokens;
-    c->C = m->cfg.d_model;
+    c->C = m->cfg.d_out;
     if (f64) c->h64 = tpe_alloc_array(c->N * c->C, sizeof *c->h64, "hidden states");
     else c->h32 = tpe_alloc_array(c->N * c->C, sizeof *c->h32, "hidden states");
     if (!c->h64 && !c->h32) {
@@ -523,7 +523,7 @@ int tpe_cmd_explain(int argc, char **argv)
     if (token < -1) return tpe_cli_usage(spec.cmd, "--token must be a token id, got %ld", token);
     if ((rc = tpe_cli_load_model(pos[0], &m))) goto fail;
     V = m->cfg.n_vocab;
-    C = m->cfg.d_model;
+    C = m->cfg.d_out;
     if (alpha_path) {
         if ((rc = tpe_npy_read_f64(alpha_path, &alpha))) goto fail;
         have_alpha = 1;

@@ -72,7 +72,7 @@ int tpe_cmd_generate(int argc, char **argv)
         return tpe_cli_usage(spec.cmd, "--ids holds no token ids");
     }
     if ((rc = tpe_cli_load_model(pos[0], &m))) goto fail;
-    C = m->cfg.d_model;
+    C = m->cfg.d_out; /* the width of the final hidden states */
     V = m->cfg.n_vocab;
     P = m->cfg.n_ctx;
     if (prompt) {

@@ -211,7 +211,7 @@ int tpe_cmd_probe(int argc, char **argv)
     if (!rc && s.ntokens == 0) rc = tpe_error(TPE_EINVAL, "%s: no samples (every line is empty)", pos[1]);
     if (!rc && shard_arg) rc = fill_part(&part, m, pos[1], &s, ids_file, max_len, f64, shard, shards);
     if (!rc) rc = tpe_probe_new(m, max_len, f64, &p);
-    if (!rc && save_hidden) rc = open_hidden(&ho, save_hidden, (size_t)counts[1], m->cfg.d_model, f64);
+    if (!rc && save_hidden) rc = open_hidden(&ho, save_hidden, (size_t)counts[1], m->cfg.d_out, f64);
     failed = tpe_dist_first_failure(rc);
 
     /* ---- this process's samples: i = first, first + stride, ... ---- */

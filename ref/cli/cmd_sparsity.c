@@ -92,7 +92,7 @@ int tpe_cmd_sparsity(int argc, char **argv)
         return tpe_cli_usage(spec.cmd, "--embedding must be output or input, got '%s'", emb);
     if ((rc = tpe_cli_load_model(pos[0], &m))) goto fail;
     V = m->cfg.n_vocab;
-    C = m->cfg.d_model;
+    C = emb[0] == 'i' ? m->cfg.d_model : m->cfg.d_out; /* d_out < d_model after `tpe prune --drop` */
     if (k > C) {
         tpe_error(TPE_EINVAL, "--k %zu exceeds the %zu dimensions", k, C);
         goto fail;

@@ -78,7 +78,7 @@ int tpe_cmd_steer(int argc, char **argv)
 
     if ((rc = tpe_cli_load_model(pos[0], &m))) goto fail;
     V = m->cfg.n_vocab;
-    C = m->cfg.d_model;
+    C = m->cfg.d_out;
     if (token >= V) {
         tpe_error(TPE_EINVAL, "--token %zu is outside the vocabulary [0, %zu)", token, V);
         goto fail;

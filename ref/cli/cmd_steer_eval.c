@@ -704,7 +704,7 @@ int tpe_cmd_steer_eval(int argc, char **argv)
 
     if ((rc = tpe_cli_load_model(pos[0], &m))) goto fail;
     V = m->cfg.n_vocab;
-    C = m->cfg.d_model;
+    C = m->cfg.d_out;
     ri.tied = m->cfg.tied;
     if (max_len == 0) max_len = m->cfg.n_ctx;
     if (max_len > m->cfg.n_ctx) {

@@ -118,7 +118,7 @@ int tpe_cmd_trace(int argc, char **argv)
         rc = tpe_forward_ref(m, ids, T, NULL, NULL, &tr);
     } else {
         tpe_runtime *rt;
-        float *h = tpe_alloc_array(T * m->cfg.d_model, sizeof *h, "hidden states");
+        float *h = tpe_alloc_array(T * m->cfg.d_out, sizeof *h, "hidden states");
         float *l = tpe_alloc_array(T * m->cfg.n_vocab, sizeof *l, "logits");
         rc = !h || !l ? TPE_ENOMEM : tpe_runtime_new(m, T, 0, &rt);
         if (!rc) {

@@ -34,6 +34,10 @@ static const tpe_command commands[] = {
     {"sparsity", tpe_cmd_sparsity, "Figs. 1-3: PCA of E^(o), which dimensions carry alpha, fitted vs actual"},
     {"steer", tpe_cmd_steer, "Algorithm 1: scale one token's averaged probability by r; writes a model"},
     {"steer-eval", tpe_cmd_steer_eval, "Tables 2-3, Figs. 4-5: scale error and d_KL^r of steering on test sets"},
+    {"mauve", tpe_cmd_mauve, "MAUVE between two sets of texts, as mauve-text computes it"},
+    {"prune", tpe_cmd_prune, "remove output-embedding dimensions by the encoding's importance (Sec. 4)"},
+    {"prune-curve", tpe_cmd_prune_curve, "KL and MAUVE as dimensions are removed, both orders (Fig. 6)"},
+    {"dynamics", tpe_cmd_dynamics, "frequency encoding and convergence rates over checkpoints (Fig. 7)"},
 };
 
 static void usage(FILE *f)

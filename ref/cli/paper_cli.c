@@ -38,8 +38,8 @@ int tpe_paper_read_alpha(const char *path, size_t V, double **alpha)
 
 int tpe_paper_embedding(const tpe_model *m, char which, double **E)
 {
-    size_t V = m->cfg.n_vocab, C = m->cfg.d_model;
     const tpe_weight *w = which == 'i' ? tpe_model_input_embedding(m) : tpe_model_output_embedding(m);
+    size_t V = m->cfg.n_vocab, C = w->cols; /* d_model for E^(i), d_out for E^(o) */
     int rc;
     *E = tpe_alloc_array(V, C * sizeof **E, which == 'i' ? "input embedding (double)" : "output embedding (double)");
     if (!*E) return TPE_ENOMEM;

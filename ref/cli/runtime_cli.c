@@ -162,3 +162,57 @@ int tpe_samples_read(const char *path, int ids_file, const char *model_dir, tpe_
     if (rc) tpe_samples_free(s);
     return rc;
 }
+
+void tpe_lines_free(tpe_lines *l)
+{
+    free(l->buf);
+    free(l->text);
+    free(l->len);
+    free(l->lineno);
+    memset(l, 0, sizeof *l);
+}
+
+int tpe_lines_read(const char *path, tpe_lines *l)
+{
+    size_t len, at = 0, line = 0, cap = 0;
+    int rc;
+    memset(l, 0, sizeof *l);
+    if ((rc = tpe_read_text(path, &l->buf, &len))) return rc;
+    while (at < len) {
+        size_t end = at, n, bad;
+        char *ln = l->buf + at;
+        while (end < len && l->buf[end] != '\n') end++;
+        line++;
+        n = end - at;
+        if (n && ln[n - 1] == '\r') n--;
+        ln[n] = '\0';
+        at = end + 1;
+        if (n == 0) continue;
+        if (memchr(ln, '\0', n)) {
+            tpe_lines_free(l);
+            return tpe_error(TPE_EFORMAT, "%s: line %zu: contains a NUL byte", path, line);
+        }
+        if ((bad = tpe_utf8_check((const unsigned char *)ln, n)) != n) {
+            tpe_lines_free(l);
+            return tpe_error(TPE_EFORMAT, "%s: line %zu: invalid UTF-8 at byte %zu", path, line, bad);
+        }
+        if (l->n == cap) {
+            size_t nc = cap ? 2 * cap : 256;
+            char **t = realloc(l->text, nc * sizeof *t);
+            size_t *a = t ? realloc(l->len, nc * sizeof *a) : NULL, *b = a ? realloc(l->lineno, nc * sizeof *b) : NULL;
+            if (t) l->text = t;
+            if (a) l->len = a;
+            if (b) l->lineno = b;
+            if (!t || !a || !b) {
+                tpe_lines_free(l);
+                return tpe_error(TPE_ENOMEM, "out of memory reading %s", path);
+            }
+            cap = nc;
+        }
+        l->text[l->n] = ln;
+        l->len[l->n] = n;
+        l->lineno[l->n] = line;
+        l->n++;
+    }
+    return TPE_OK;
+}

@@ -28,6 +28,19 @@ typedef struct tpe_samples {
 int tpe_samples_read(const char *path, int ids_file, const char *model_dir, tpe_samples *s);
 void tpe_samples_free(tpe_samples *s);
 
+/* The non-empty lines of a UTF-8 text file (a trailing CR dropped), as
+ * probe reads DATA: line i is text[i] (NUL-terminated, len[i] bytes), from
+ * line number lineno[i]. Invalid UTF-8 or a NUL byte is an error naming the
+ * line. */
+typedef struct tpe_lines {
+    char *buf;
+    char **text;
+    size_t *len, *lineno;
+    size_t n;
+} tpe_lines;
+int tpe_lines_read(const char *path, tpe_lines *l);
+void tpe_lines_free(tpe_lines *l);
+
 /* "f32" -> 0, "f64" -> 1, else -1 */
 int tpe_cli_precision(const char *s);
 
