@@ -254,7 +254,7 @@ static void progress_draw(tpe_progress *p, double done, double now)
 void tpe_progress_update(tpe_progress *p, double done)
 {
     double now;
-    if (!p->enabled) return;
+    if (!p || !p->enabled) return;
     now = tpe_now();
     if (now - p->last < 0.1 && p->drawn) return;
     if (!p->drawn && now - p->t0 < 0.5) return; /* short work draws nothing */
@@ -264,7 +264,7 @@ void tpe_progress_update(tpe_progress *p, double done)
 
 void tpe_progress_end(tpe_progress *p)
 {
-    if (!p->enabled || !p->drawn) return;
+    if (!p || !p->enabled || !p->drawn) return;
     progress_draw(p, p->total, tpe_now());
     fputc('\n', stderr);
 }

@@ -53,6 +53,7 @@ typedef struct tpe_progress {
     double t0, last;
     int enabled, drawn;
 } tpe_progress;
+/* update and end accept NULL (no bar), so library code can take an optional one */
 void tpe_progress_begin(tpe_progress *p, const char *label, double total);
 void tpe_progress_update(tpe_progress *p, double done);
 void tpe_progress_end(tpe_progress *p);

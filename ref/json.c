@@ -487,6 +487,17 @@ void tpe_format_double(char *buf, size_t cap, double v)
         snprintf(buf, cap, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) break;
     }
+    /* %g takes the exponent form when the decimal exponent X >= prec, so the
+     * shortest digits of 10 read "1e+01": below 1e17 write such numbers out
+     * in full (%.{X+1}g is plain notation and exact: more digits than the
+     * shortest round-trip) */
+    {
+        const char *e = strchr(buf, 'e');
+        if (e) {
+            long x = strtol(e + 1, NULL, 10);
+            if (x >= 0 && x < 17) snprintf(buf, cap, "%.*g", (int)x + 1, v);
+        }
+    }
 }
 
 void tpe_jw_init(tpe_jw *w, FILE *f)

@@ -5,6 +5,7 @@
  * windows an input-embedding change reaches.
  */
 #include "steereval.h"
+#include "headeval.h"
 #include "cpu.h"
 #include "gemm.h"
 #include "kl.h"
@@ -159,24 +160,13 @@ const float *tpe_steer_evaluator_head(const tpe_steer_evaluator *ev, const float
  */
 static int softmax_block(tpe_steer_evaluator *ev, const float *H, size_t nb, size_t first)
 {
-    const tpe_kernels *k = tpe_kernels_get();
     size_t V = ev->V, C = ev->C, v, t;
-    float *L = ev->L, *m = ev->colmax;
-    double *z = ev->invz;
+    float *L = ev->L;
     tpe_sgemm(TPE_NO_TRANS, TPE_TRANS, V, nb, C, 1.0f, ev->E, C, H, C, 0.0f, L, nb);
     if (ev->b)
         for (v = 0; v < V; v++)
             for (t = 0; t < nb; t++) L[v * nb + t] += ev->b[v];
-    memcpy(m, L, nb * sizeof *m);
-    for (v = 1; v < V; v++) k->smax_into(nb, L + v * nb, m);
-    memset(z, 0, nb * sizeof *z);
-    for (v = 0; v < V; v++) k->sexp_sub_acc(nb, L + v * nb, m, L + v * nb, z);
-    for (t = 0; t < nb; t++) {
-        if (!isfinite(m[t]) || !isfinite(z[t]))
-            return tpe_error(TPE_ENUMERIC, "position %zu: the logits are not finite", first + t);
-        z[t] = 1.0 / z[t];
-    }
-    return TPE_OK;
+    return tpe_softmax_cols(L, V, nb, ev->colmax, ev->invz, first);
 }
 
 

@@ -299,6 +299,17 @@ TEST(json_writer_round_trips_doubles)
     CHECK(strcmp(buf, "0.1") == 0);
     tpe_format_double(buf, sizeof buf, (double)NAN);
     CHECK(strcmp(buf, "null") == 0);
+    /* whole numbers below 1e17 in plain notation, not %g's 1e+01 */
+    {
+        static const struct {
+            double v;
+            const char *s;
+        } plain[] = {{10.0, "10"}, {-2000.0, "-2000"}, {1e16, "10000000000000000"}, {1.5e3, "1500"}, {1e17, "1e+17"}, {1e-5, "1e-05"}};
+        for (i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+            tpe_format_double(buf, sizeof buf, plain[i].v);
+            CHECKF(strcmp(buf, plain[i].s) == 0, "%.17g printed as %s, expected %s", plain[i].v, buf, plain[i].s);
+        }
+    }
     {
         FILE *f = fopen(tmp_path("w.json"), "w+b");
         tpe_jw w;
