@@ -49,7 +49,10 @@ json_field() {
 # num_cmp A OP B: awk numeric comparison (OP is <, <=, >, >=, ==).
 num_cmp() { awk -v a="$1" -v b="$3" "BEGIN { exit !(a $2 b) }"; }
 
-for f in tests/cli/*.sh; do
-  [ -f "$f" ] && . "./$f"
+for _cf in tests/cli/*.sh; do
+  [ -f "$_cf" ] || continue
+  _t0=$(date +%s)
+  . "./$_cf"
+  echo "# $_cf: $(( $(date +%s) - _t0 )) s"
 done
 echo "#summary $_p $_f $_s"
