@@ -12,7 +12,7 @@
 #   TPE=path        the tpe binary (default ./tpe); RUNNER prefixes it (qemu)
 #   TPE_DEMO_OUT    the output directory (default out/demo)
 #   TPE_DEMO_QUICK=1  a reduced run for the tests (set too by TPE_TEST_QUICK=1):
-#                   the first 40/20/20 samples of the three sets, 2 tokens, scales 1 and 2,
+#                   the first 20/10/10 samples of the three sets, 2 tokens, scales 1 and 2,
 #                   a 3-point pruning curve with 10 short generations
 #
 # The run goes to a temporary directory beside the output, renamed at the end:
@@ -82,9 +82,9 @@ DATA=$C
 if [ -n "$QUICK" ]; then
   DATA=$TMP/data/corpus
   mkdir -p "$DATA"
-  head -n 40 "$C/detect.ids" > "$DATA/detect.ids"
-  head -n 20 "$C/test-id.ids" > "$DATA/test-id.ids"
-  head -n 20 "$C/test-ood.ids" > "$DATA/test-ood.ids"
+  head -n 20 "$C/detect.ids" > "$DATA/detect.ids"
+  head -n 10 "$C/test-id.ids" > "$DATA/test-id.ids"
+  head -n 10 "$C/test-ood.ids" > "$DATA/test-ood.ids"
   head -n 10 "$C/prefixes.txt" > "$DATA/prefixes.txt"
 fi
 SETS="--detect $DATA/detect.ids --test-id $DATA/test-id.ids --test-ood $DATA/test-ood.ids --ids-file"
@@ -203,8 +203,8 @@ echo "docs/paper-part2.md (the project's summary of the paper); where those give
 echo "report says where to look in the paper instead of quoting one."
 echo
 if [ -n "$QUICK" ]; then
-  echo "**QUICK MODE (TPE_DEMO_QUICK=1, for the tests): only the first 40 detect, 20 test-id,"
-  echo "20 test-ood samples and a few tokens and scales are used; the numbers are not the"
+  echo "**QUICK MODE (TPE_DEMO_QUICK=1, for the tests): only the first 20 detect, 10 test-id,"
+  echo "10 test-ood samples and a few tokens and scales are used; the numbers are not the"
   echo "demo's.**"
   echo
 fi

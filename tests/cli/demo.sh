@@ -1,5 +1,5 @@
 # tests/cli/demo.sh -- `make demo` (tools/demo.sh) in its reduced mode
-# (TPE_DEMO_QUICK=1: the first 40/20/20 samples, 2 tokens, 3 pruning points):
+# (TPE_DEMO_QUICK=1: the first 20/10/10 samples, 2 tokens, 3 pruning points):
 # the report and all seven figures are written, the figures are whole SVG,
 # the report's numbers are the commands' own JSON, the pipeline is wired to
 # the right data (an independent probe + encoding gives the same Table 1), and
@@ -54,22 +54,24 @@ else
   check "demo unargmaxable count = unargmax JSON ($u)" grep -qF "**$u** of 2048 |" "$R"
   check "demo report has no unread value (?)" sh -c "! grep -q '| ? |\\| ? ' '$R'"
 
-  # wiring: an independent probe + encoding on the same 40 samples gives the report's number
-  head -n 40 golden/demo/corpus/detect.ids > "$TMP/detect40.ids"
-  run "demo independent probe" 0 $T probe golden/demo/neox "$TMP/detect40.ids" --ids-file --out "$TMP/alpha40.npy" --quiet
-  run "demo independent encoding" 0 $T encoding golden/demo/neox --alpha "$TMP/alpha40.npy" --json
+  # wiring: an independent probe + encoding on the same 20 samples (tools/demo.sh's
+  # quick detect set) gives the report's number
+  head -n 20 golden/demo/corpus/detect.ids > "$TMP/detect20.ids"
+  run "demo independent probe" 0 $T probe golden/demo/neox "$TMP/detect20.ids" --ids-file --out "$TMP/alpha20.npy" --quiet
+  run "demo independent encoding" 0 $T encoding golden/demo/neox --alpha "$TMP/alpha20.npy" --json
   check "demo adj R^2 = independent run" test "$(json_field adj_r2 "$TMP/out")" = "$($T json-get "$DEMO/json/encoding-neox.json" adj_r2)"
-  run "demo alpha = independent probe (bit for bit)" 0 $T compare "$DEMO/data/alpha-neox.npy" "$TMP/alpha40.npy" --rtol 0 --atol 0
+  run "demo alpha = independent probe (bit for bit)" 0 $T compare "$DEMO/data/alpha-neox.npy" "$TMP/alpha20.npy" --rtol 0 --atol 0
 
   # a failing step: named, exit 1, no report replaced, nothing half-written
   cp "$R" "$TMP/report.before"
-  W=$TMP/tpe-fails-encoding
-  printf '#!/bin/sh\nif [ "$1" = encoding ]; then echo "tpe: encoding: injected failure" >&2; exit 1; fi\nexec %s "$@"\n' "$T" > "$W"
+  # the second step (probe of neox) fails, after the first wrote its output
+  W=$TMP/tpe-fails-probe-neox
+  printf '#!/bin/sh\nif [ "$1 $2" = "probe golden/demo/neox" ]; then echo "tpe: probe: injected failure" >&2; exit 1; fi\nexec %s "$@"\n' "$T" > "$W"
   chmod +x "$W"
   TPE_DEMO_QUICK=1 TPE_DEMO_OUT="$DEMO" TPE="$W" RUNNER="" sh tools/demo.sh > "$TMP/demo.log" 2> "$TMP/demo.err"
   st=$?
   check "demo failing step exits 1" test "$st" -eq 1
-  check "demo names the failed step" grep -q "step 'encoding-gpt2' failed" "$TMP/demo.err"
+  check "demo names the failed step" grep -q "step 'probe-neox' failed" "$TMP/demo.err"
   check "demo shows the command's error" grep -q "injected failure" "$TMP/demo.err"
   check "demo failure keeps the previous report" cmp -s "$R" "$TMP/report.before"
   check "demo failure leaves no temporary directory" test -z "$(ls -d "$DEMO".tmp.* "$DEMO".old.* 2>/dev/null)"
