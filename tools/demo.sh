@@ -289,9 +289,10 @@ echo "**On these demo models steering works only weakly.** \`tpe explain\` measu
 echo "the edit -- the fraction of log r that the edit moves log alpha_w by: **$(v explain-gpt2 step5.gain)** (gpt2) and"
 echo "**$(v explain-neox step5.gain)** (neox), against 1 for exact steering (asked for r = $(vr explain-neox step5.scale): log r = $(v explain-neox step5.log_r),"
 echo "measured log r_hat = $(v explain-neox step5.log_r_hat) for neox's token $(vr explain-neox step5.token)). In the tables below the"
-echo "errors of Algorithm 1 are only a little below doing nothing, and the random and shuffled"
-echo "A_D baselines are close to Algorithm 1: the direction found by the regression is not what"
-echo "moves these models' probabilities (docs/paper.md, \"What the demo models show\", explains why)."
+echo "errors of Algorithm 1 are at best a little below doing nothing (and above it for the"
+echo "strongest down-scalings), and the random and shuffled A_D baselines come close to"
+echo "Algorithm 1: the regression's direction is not what moves these models' probabilities"
+echo "(docs/paper.md, \"What the demo models show\", measures why). This is not the paper's result."
 echo
 ntok=$(vlen steer-eval-neox tokens)
 echo "Table 2, neox: $ntok tokens drawn with seed $(vr steer-eval-neox seed), b = $(vr steer-eval-neox variants.0.b), S = $(vr steer-eval-neox variants.0.significance); mean +- sd over tokens;"
@@ -359,7 +360,8 @@ echo "Fig. 4 (\`fig4-detect-size-neox.svg\`): the fit and the steering redone wi
 echo "detect samples. With n = $(vr steer-eval-neox fig4.0.samples): adjusted R^2 $(v steer-eval-neox fig4.0.adj_r2), e_id $(v steer-eval-neox fig4.0.e_id.mean); with"
 echo "n = $(vr steer-eval-neox fig4.$last.samples): $(v steer-eval-neox fig4.$last.adj_r2) and $(v steer-eval-neox fig4.$last.e_id.mean). Fig. 5"
 echo "(\`fig5-steer-scale-<m>.svg\`): measured against asked-for scale on log-log axes; exact"
-echo "steering would lie on the dashed diagonal, these models' points lie much flatter."
+echo "steering would lie on the dashed diagonal; with a gain of about a third these models'"
+echo "points lie much flatter."
 echo
 
 # ---- pruning
