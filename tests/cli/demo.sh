@@ -42,8 +42,7 @@ else
   n=$(jg encoding-neox table1.input_adj_r2)
   check "demo Table 1 E^(i) row = encoding JSON" grep -qF "| $n |" "$R"
   g=$(jg explain-gpt2 step5.gain) n=$(jg explain-neox step5.gain)
-  check "demo steering gain = explain JSON ($g, $n)" grep -qF "**$g** (gpt2) and" "$R"
-  check "demo steering gain neox = explain JSON" grep -qF "**$n** (neox)" "$R"
+  check "demo steering gain = explain JSON ($g, $n)" grep -qF "**$g** (gpt2) and **$n** (neox)" "$R"
   e=$(jg steer-eval-neox table2.1.e_id.mean)
   check "demo Table 2 row = steer-eval JSON" grep -qF "| $e +- " "$R"
   s=$($T json-get "$DEMO/json/dynamics-neox.json" checkpoints.-1.step) a=$(jg dynamics-neox checkpoints.-1.adj_r2)
