@@ -147,6 +147,7 @@ cp "$D/steer-neox/fig4.svg" "$TMP/fig4-detect-size-neox.svg" || die "copying Fig
 
 # ---- the report ---------------------------------------------------------------
 set -f   # values are split into words below: no pathname expansion
+# shellcheck disable=SC2046  # (the word splitting of $(tpe json-get ...) is wanted)
 n=$((n + 1))
 _t0=$(now_ms)
 R=$TMP/report.md
