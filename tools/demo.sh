@@ -17,6 +17,7 @@
 #
 # The run goes to a temporary directory beside the output, renamed at the end:
 # a failed run leaves the previous report as it was and says which step failed.
+# shellcheck disable=SC2046  # the report splits `tpe json-get` output into words on purpose (set -f)
 set -u
 
 TPE=${TPE:-./tpe}
@@ -147,7 +148,6 @@ cp "$D/steer-neox/fig4.svg" "$TMP/fig4-detect-size-neox.svg" || die "copying Fig
 
 # ---- the report ---------------------------------------------------------------
 set -f   # values are split into words below: no pathname expansion
-# shellcheck disable=SC2046  # (the word splitting of $(tpe json-get ...) is wanted)
 n=$((n + 1))
 _t0=$(now_ms)
 R=$TMP/report.md
