@@ -94,5 +94,6 @@ int tpe_cmd_mauve(int argc, char **argv);
 int tpe_cmd_prune(int argc, char **argv);
 int tpe_cmd_prune_curve(int argc, char **argv);
 int tpe_cmd_dynamics(int argc, char **argv);
+int tpe_cmd_json_get(int argc, char **argv);
 
 #endif

@@ -38,6 +38,7 @@ static const tpe_command commands[] = {
     {"prune", tpe_cmd_prune, "remove output-embedding dimensions by the encoding's importance (Sec. 4)"},
     {"prune-curve", tpe_cmd_prune_curve, "KL and MAUVE as dimensions are removed, both orders (Fig. 6)"},
     {"dynamics", tpe_cmd_dynamics, "frequency encoding and convergence rates over checkpoints (Fig. 7)"},
+    {"json-get", tpe_cmd_json_get, "print values from a JSON file (e.g. --json output) by key path, one per line"},
 };
 
 static void usage(FILE *f)
