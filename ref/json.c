@@ -480,7 +480,7 @@ void tpe_format_double(char *buf, size_t cap, double v)
         return;
     }
     if (v == 0.0) {
-        snprintf(buf, cap, signbit(v) ? "-0.0" : "0.0");
+        snprintf(buf, cap, signbit(v) ? "-0" : "0"); /* as whole numbers print */
         return;
     }
     for (prec = 1; prec <= 17; prec++) {

@@ -25,7 +25,7 @@ check "dynamics: 13 checkpoints" test "$(wc -l < $Y/got)" -eq 13
 check "dynamics: adjusted R^2 = Python's statsmodels (1e-10)" \
   sh -c "paste $Y/got $Y/want | awk '{ d = \$1 - \$2; if (d < 0) d = -d; if (d > 1e-10 || NF != 2) bad = 1 } END { exit bad || NR != 13 }'"
 check "dynamics: step 256 adj. R^2 = 0.9613 (4 digits)" num_cmp "$(sed -n 10p $Y/got | awk '{ printf "%.4f", $1 }')" == 0.9613
-check "dynamics: convergence 0 at theta_0" grep -q '"step": 0, "adj_r2": [-0-9.e]*, "r2": [-0-9.e]*, "convergence": \[0.0, 0.0, 0.0, 0.0, 0.0, 0.0\]' $Y/d.json
+check "dynamics: convergence 0 at theta_0" grep -q '"step": 0, "adj_r2": [-0-9.e]*, "r2": [-0-9.e]*, "convergence": \[0, 0, 0, 0, 0, 0\]' $Y/d.json
 check "dynamics: Fig. 7 written" grep -q "Fig. 7" $Y/fig7.svg
 run "dynamics with theta* the last checkpoint" 0 $T dynamics --freq $D/check/counts-train.npy $CK/step0 $CK/step256 $CK/step2000 --json
 check "dynamics: convergence 1 at theta*" grep -q '"step": 2000, "adj_r2": [-0-9.e]*, "r2": [-0-9.e]*, "convergence": \[1, 1, 1, 1, 1, 1\]' "$TMP/out"
