@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "encoding.h"
+#include "kl.h" /* tpe_kl: KL of the pruned model's averaged distribution */
 #include "model.h"
 
 typedef enum tpe_prune_order {
@@ -64,8 +65,5 @@ typedef struct tpe_prune_plan {
  * drop of every dimension.
  */
 int tpe_prune_apply(tpe_model *m, const double *E, const tpe_prune_plan *plan);
-
-/* KL(a || b) of the pruned model's averaged distribution: tpe_kl (kl.h). */
-#include "kl.h"
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * golden.h -- small helpers for tests that read the golden/numerics JSON files
- * (made by tools/gen_numerics_goldens.py): load a file, fetch numbers, and
+ * (made by tools/gen_numerics_goldens.py) and other golden JSON: load a file, fetch numbers, and
  * count correct digits. Header-only (static inline) so each test file can
  * take what it uses.
  */
@@ -16,15 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parse golden/numerics/<name>; returns the "cases" array (NULL after a
- * failed CHECK). Free *doc with tpe_json_free. Tests run from the repo root. */
-static inline const tpe_json *golden_cases(const char *name, tpe_json_doc **doc)
+/* Parse the JSON file at path (relative to the repo root, where tests run);
+ * returns its root (NULL after a failed CHECK). Free *doc with tpe_json_free. */
+static inline const tpe_json *golden_json(const char *path, tpe_json_doc **doc)
 {
-    char path[512], *text = NULL;
+    char *text = NULL;
     size_t len = 0;
-    const tpe_json *cases;
     *doc = NULL;
-    snprintf(path, sizeof path, "golden/numerics/%s", name);
     if (tpe_read_text(path, &text, &len) != TPE_OK) {
         tt_fail(__FILE__, __LINE__, "cannot read %s: %s", path, tpe_errmsg());
         return NULL;
@@ -35,12 +33,28 @@ static inline const tpe_json *golden_cases(const char *name, tpe_json_doc **doc)
         return NULL;
     }
     free(text);
-    cases = tpe_json_get(tpe_json_root(*doc), "cases");
+    return tpe_json_root(*doc);
+}
+
+/* The "cases" array of the golden file at path (NULL after a failed CHECK). */
+static inline const tpe_json *golden_cases_at(const char *path, tpe_json_doc **doc)
+{
+    const tpe_json *root = golden_json(path, doc), *cases;
+    if (!root) return NULL;
+    cases = tpe_json_get(root, "cases");
     if (!cases || cases->type != TPE_JSON_ARRAY) {
         tt_fail(__FILE__, __LINE__, "%s has no \"cases\" array", path);
         return NULL;
     }
     return cases;
+}
+
+/* The "cases" array of golden/numerics/<name>. */
+static inline const tpe_json *golden_cases(const char *name, tpe_json_doc **doc)
+{
+    char path[512];
+    snprintf(path, sizeof path, "golden/numerics/%s", name);
+    return golden_cases_at(path, doc);
 }
 
 /* a number member (NaN when absent or null) */

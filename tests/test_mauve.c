@@ -29,26 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const tpe_json *mauve_cases(tpe_json_doc **doc)
-{
-    char *text = NULL;
-    size_t len = 0;
-    const tpe_json *c;
-    *doc = NULL;
-    if (tpe_read_text("golden/mauve/mauve.json", &text, &len) != TPE_OK ||
-        tpe_json_parse(text, len, "golden/mauve/mauve.json", doc) != TPE_OK) {
-        tt_fail(__FILE__, __LINE__, "cannot read golden/mauve/mauve.json: %s", tpe_errmsg());
-        free(text);
-        return NULL;
-    }
-    free(text);
-    c = tpe_json_get(tpe_json_root(*doc), "cases");
-    if (!c || c->type != TPE_JSON_ARRAY) {
-        tt_fail(__FILE__, __LINE__, "golden/mauve/mauve.json has no cases");
-        return NULL;
-    }
-    return c;
-}
+static const tpe_json *mauve_cases(tpe_json_doc **doc) { return golden_cases_at("golden/mauve/mauve.json", doc); }
 
 static double curve_tol(size_t k) { return 2.0 * 5.0 * (double)(k + 2) * 14.0 * TT_EPS64; }
 

@@ -589,24 +589,6 @@ TEST(hidden_cache_read_and_permute)
 
 /* ---- the encoding against statsmodels ------------------------------------------------- */
 
-static const tpe_json *load_golden(const char *path, tpe_json_doc **doc)
-{
-    char *text = NULL;
-    size_t len;
-    *doc = NULL;
-    if (tpe_read_text(path, &text, &len) != TPE_OK) {
-        tt_fail(__FILE__, __LINE__, "cannot read %s: %s", path, tpe_errmsg());
-        return NULL;
-    }
-    if (tpe_json_parse(text, len, path, doc) != TPE_OK) {
-        tt_fail(__FILE__, __LINE__, "cannot parse %s: %s", path, tpe_errmsg());
-        free(text);
-        return NULL;
-    }
-    free(text);
-    return tpe_json_root(*doc);
-}
-
 /*
  * Eq. 2 on the committed goldens: the demo models (V = 2048, d = 64, alpha
  * from golden/demo/check) and a GPT-J head with a bias. Coefficients and
@@ -631,7 +613,7 @@ TEST(encoding_matches_statsmodels)
         memset(&al, 0, sizeof al);
         memset(&enc, 0, sizeof enc);
         snprintf(path, sizeof path, "golden/encoding/%s.json", cases[k]);
-        if (!(g = load_golden(path, &doc))) continue;
+        if (!(g = golden_json(path, &doc))) continue;
         CHECK_OK(tpe_model_load(tpe_json_get(g, "model")->str, NULL, &m));
         CHECK_OK(tpe_npy_read_f64(tpe_json_get(g, "alpha")->str, &al));
         if (!m || !al.data) {
