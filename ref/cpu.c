@@ -94,8 +94,8 @@ const char *tpe_simd_name(tpe_simd s)
 
 static const tpe_kernels table_scalar = {
     .simd = TPE_SIMD_SCALAR, .name = "scalar",
-    .sgemm_ukr = tpe_sgemm_ukr_scalar, .s_mr = TPE_SCALAR_SMR, .s_nr = TPE_SCALAR_SNR, .s_mc = 128, .s_kc = 256, .s_nc = 4096,
-    .dgemm_ukr = tpe_dgemm_ukr_scalar, .d_mr = TPE_SCALAR_DMR, .d_nr = TPE_SCALAR_DNR, .d_mc = 64, .d_kc = 256, .d_nc = 4096,
+    .sgemm_ukr = tpe_sgemm_ukr_scalar, .sgemm_ukr_pb = tpe_sgemm_ukr_pb_scalar, .s_mr = TPE_SCALAR_SMR, .s_nr = TPE_SCALAR_SNR, .s_mc = 128, .s_kc = 256, .s_nc = 4096,
+    .dgemm_ukr = tpe_dgemm_ukr_scalar, .dgemm_ukr_pb = tpe_dgemm_ukr_pb_scalar, .d_mr = TPE_SCALAR_DMR, .d_nr = TPE_SCALAR_DNR, .d_mc = 64, .d_kc = 256, .d_nc = 4096,
     .sdot = tpe_sdot_scalar, .ddot = tpe_ddot_scalar, .saxpy = tpe_saxpy_scalar, .daxpy = tpe_daxpy_scalar,
     .smax = tpe_smax_scalar, .sexp_sum = tpe_sexp_sum_scalar, .sgelu_tanh = tpe_sgelu_tanh_scalar, .acc_f64 = tpe_acc_f64_scalar,
     .sscal = tpe_sscal_scalar, .smax_into = tpe_smax_into_scalar, .sexp_sub_acc = tpe_sexp_sub_acc_scalar, .sdot_f64 = tpe_sdot_f64_scalar,
@@ -105,7 +105,11 @@ static const tpe_kernels table_scalar = {
 /* Cache blocking (MC, KC, NC) per path; build-time knobs for tuning, e.g.
  * make EXTRA_CFLAGS=-DTPE_AVX2_DMC=96. Chosen by `make bench` on a Zen 5
  * core (48 KB L1d, 1 MB L2): the packed A block (MC x KC) lives in L2, one
- * packed B micro-panel (KC x NR) in L1. */
+ * packed B micro-panel (KC x NR) in L1. The driver balances the blocks
+ * (gemm_driver.inc) and makes up to 2 MC rows one row block, so the 256
+ * rows of the benchmark shapes are one block of 258 (264 KB of packed A);
+ * f32 MC = 258 for all sizes was as fast on those shapes and 5 % slower at
+ * 777 x 333 x 555; KC = 192, 320 and 384 measured the same within noise. */
 #ifndef TPE_AVX2_SMC
 #define TPE_AVX2_SMC 144
 #endif
@@ -128,8 +132,10 @@ static const tpe_kernels table_scalar = {
 #if TPE_BUILD_AVX2
 static const tpe_kernels table_avx2 = {
     .simd = TPE_SIMD_AVX2, .name = "avx2",
-    .sgemm_ukr = tpe_sgemm_ukr_avx2, .s_mr = TPE_AVX2_SMR, .s_nr = TPE_AVX2_SNR, .s_mc = TPE_AVX2_SMC, .s_kc = TPE_AVX2_SKC, .s_nc = TPE_AVX2_SNC,
-    .dgemm_ukr = tpe_dgemm_ukr_avx2, .d_mr = TPE_AVX2_DMR, .d_nr = TPE_AVX2_DNR, .d_mc = TPE_AVX2_DMC, .d_kc = TPE_AVX2_DKC, .d_nc = TPE_AVX2_DNC,
+    .sgemm_ukr = tpe_sgemm_ukr_avx2, .sgemm_ukr_pb = tpe_sgemm_ukr_pb_avx2,
+    .sgemm_ukr_edge = tpe_sgemm_ukr4_avx2, .s_mr_edge = 4, .spack_a = tpe_spack_a6_avx2, .s_mr = TPE_AVX2_SMR, .s_nr = TPE_AVX2_SNR, .s_mc = TPE_AVX2_SMC, .s_kc = TPE_AVX2_SKC, .s_nc = TPE_AVX2_SNC,
+    .dgemm_ukr = tpe_dgemm_ukr_avx2, .dgemm_ukr_pb = tpe_dgemm_ukr_pb_avx2,
+    .dgemm_ukr_edge = tpe_dgemm_ukr4_avx2, .d_mr_edge = 4, .dpack_a = tpe_dpack_a6_avx2, .d_mr = TPE_AVX2_DMR, .d_nr = TPE_AVX2_DNR, .d_mc = TPE_AVX2_DMC, .d_kc = TPE_AVX2_DKC, .d_nc = TPE_AVX2_DNC,
     .sdot = tpe_sdot_avx2, .ddot = tpe_ddot_avx2, .saxpy = tpe_saxpy_avx2, .daxpy = tpe_daxpy_avx2,
     .smax = tpe_smax_avx2, .sexp_sum = tpe_sexp_sum_avx2, .sgelu_tanh = tpe_sgelu_tanh_avx2, .acc_f64 = tpe_acc_f64_avx2,
     .sscal = tpe_sscal_avx2, .smax_into = tpe_smax_into_avx2, .sexp_sub_acc = tpe_sexp_sub_acc_avx2, .sdot_f64 = tpe_sdot_f64_avx2,
@@ -140,8 +146,8 @@ static const tpe_kernels table_avx2 = {
 #if TPE_BUILD_NEON
 static const tpe_kernels table_neon = {
     .simd = TPE_SIMD_NEON, .name = "neon",
-    .sgemm_ukr = tpe_sgemm_ukr_neon, .s_mr = TPE_NEON_SMR, .s_nr = TPE_NEON_SNR, .s_mc = 128, .s_kc = 256, .s_nc = 4092,
-    .dgemm_ukr = tpe_dgemm_ukr_neon, .d_mr = TPE_NEON_DMR, .d_nr = TPE_NEON_DNR, .d_mc = 96, .d_kc = 256, .d_nc = 4096,
+    .sgemm_ukr = tpe_sgemm_ukr_neon, .sgemm_ukr_pb = tpe_sgemm_ukr_pb_neon, .s_mr = TPE_NEON_SMR, .s_nr = TPE_NEON_SNR, .s_mc = 128, .s_kc = 256, .s_nc = 4092,
+    .dgemm_ukr = tpe_dgemm_ukr_neon, .dgemm_ukr_pb = tpe_dgemm_ukr_pb_neon, .d_mr = TPE_NEON_DMR, .d_nr = TPE_NEON_DNR, .d_mc = 96, .d_kc = 256, .d_nc = 4096,
     .sdot = tpe_sdot_neon, .ddot = tpe_ddot_neon, .saxpy = tpe_saxpy_neon, .daxpy = tpe_daxpy_neon,
     .smax = tpe_smax_neon, .sexp_sum = tpe_sexp_sum_neon, .sgelu_tanh = tpe_sgelu_tanh_neon, .acc_f64 = tpe_acc_f64_neon,
     .sscal = tpe_sscal_neon, .smax_into = tpe_smax_into_neon, .sexp_sub_acc = tpe_sexp_sub_acc_neon, .sdot_f64 = tpe_sdot_f64_neon,

@@ -38,15 +38,36 @@ int tpe_simd_available(tpe_simd s);
  */
 typedef void (*tpe_sgemm_ukr)(size_t kc, float alpha, const float *a, const float *b, float beta, float *c, size_t ldc);
 typedef void (*tpe_dgemm_ukr)(size_t kc, double alpha, const double *a, const double *b, double beta, double *c, size_t ldc);
+/*
+ * The same product with B read unpacked -- row p of the micro-panel is
+ * b[p*ldb + 0..nr] -- and copied, as it is read, into bp[p*nr + j]: the
+ * packed panel the later tiles of the same columns use. Packing B then costs
+ * no pass of its own. `next` is the unpacked panel the following call will
+ * read (same ldb; may equal b): its rows are prefetched one by one, a whole
+ * row block of tiles ahead of their use, so that call does not wait on memory.
+ */
+typedef void (*tpe_sgemm_ukr_pb)(size_t kc, float alpha, const float *a, const float *b, size_t ldb,
+                                 const float *next, float *bp, float beta, float *c, size_t ldc);
+typedef void (*tpe_dgemm_ukr_pb)(size_t kc, double alpha, const double *a, const double *b, size_t ldb,
+                                 const double *next, double *bp, double beta, double *c, size_t ldc);
 
 typedef struct tpe_kernels {
     tpe_simd simd;
     const char *name;
     /* single precision GEMM: micro-tile and cache blocking */
     tpe_sgemm_ukr sgemm_ukr;
+    tpe_sgemm_ukr_pb sgemm_ukr_pb; /* required */
+    tpe_sgemm_ukr sgemm_ukr_edge;  /* optional: the first s_mr_edge rows of a tile, */
+    size_t s_mr_edge;              /* A panel still of stride s_mr; C rows past them untouched */
+    /* optional: pack a full s_mr-row panel of untransposed A, dst[p*s_mr + i] = a[i*lda + p] */
+    void (*spack_a)(size_t kc, const float *a, size_t lda, float *dst);
     size_t s_mr, s_nr, s_mc, s_kc, s_nc;
     /* double precision GEMM */
     tpe_dgemm_ukr dgemm_ukr;
+    tpe_dgemm_ukr_pb dgemm_ukr_pb; /* the same fields for f64 */
+    tpe_dgemm_ukr dgemm_ukr_edge;
+    size_t d_mr_edge;
+    void (*dpack_a)(size_t kc, const double *a, size_t lda, double *dst);
     size_t d_mr, d_nr, d_mc, d_kc, d_nc;
     /* vector kernels (each has a *_scalar twin in vec.c) */
     float (*sdot)(const float *x, const float *y, size_t n);

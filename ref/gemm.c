@@ -6,17 +6,24 @@
  *
  *   for jc in [0, n) step NC          -- a column block of C and B
  *     for pc in [0, k) step KC        -- a rank-KC update
- *       pack B[pc:pc+kc, jc:jc+nc] into KC x NR micro-panels   (stays in L3)
  *       for ic in [0, m) step MC      -- a row block of C and A
  *         pack A[ic:ic+mc, pc:pc+kc] into MR x KC micro-panels (stays in L2)
  *         for jr in [0, nc) step NR   -- macro-kernel
+ *           (ic == 0: pack B[pc:pc+kc, jc+jr:jc+jr+NR] into a KC x NR panel)
  *           for ir in [0, mc) step MR
  *             micro-kernel: C[ir:ir+MR, jr:jr+NR] (+)= Ap_ir * Bp_jr
  *
- * Packing pads partial panels with zeros, so the micro-kernel never
- * branches on the edge; edge tiles are computed into a small buffer and
- * copied out. beta is applied on the first rank-KC update only (later ones
- * add with beta = 1), and beta == 0 never reads C.
+ * B is packed during the first row block, panel by panel, and reused by the
+ * later ones. A full panel of plain B is packed by the fused micro-kernel
+ * of its first tile, which reads B where it lies and stores the packed copy
+ * as it computes (so the loads from memory overlap the arithmetic) and
+ * prefetches the rows of the next panel; B^T and a narrow last panel are
+ * packed by a loop before use. Packing pads partial panels with zeros, so
+ * the micro-kernel never branches on the edge; edge tiles are computed into
+ * a small buffer and copied out, except those of the path's edge height
+ * (4 rows on AVX2), which have a kernel of their own. beta is applied on
+ * the first rank-KC update only (later ones add with beta = 1), and
+ * beta == 0 never reads C.
  */
 #include "gemm.h"
 #include "kernels_impl.h"
@@ -121,6 +128,42 @@ void tpe_dgemm_ukr_scalar(size_t kc, double alpha, const double *a, const double
             c[i * ldc + j] = beta == 0.0 ? alpha * acc[i][j] : alpha * acc[i][j] + beta * c[i * ldc + j];
 }
 
+/* The twin of the packing kernels (cpu.h: spack_a, dpack_a). */
+void tpe_spack_a_ref(size_t mr, size_t kc, const float *a, size_t lda, float *dst)
+{
+    size_t i, p;
+    for (i = 0; i < mr; i++)
+        for (p = 0; p < kc; p++) dst[p * mr + i] = a[i * lda + p];
+}
+
+void tpe_dpack_a_ref(size_t mr, size_t kc, const double *a, size_t lda, double *dst)
+{
+    size_t i, p;
+    for (i = 0; i < mr; i++)
+        for (p = 0; p < kc; p++) dst[p * mr + i] = a[i * lda + p];
+}
+
+/* The fused kernel's contract (cpu.h) in its plainest form: copy the kc
+ * rows of the unpacked B panel into the packed panel, then the tile. It is
+ * the scalar path's kernel and the twin the SIMD ones are tested against. */
+void tpe_sgemm_ukr_pb_scalar(size_t kc, float alpha, const float *a, const float *b, size_t ldb, const float *next,
+                             float *bp, float beta, float *c, size_t ldc)
+{
+    size_t p;
+    (void)next; /* a prefetch hint only */
+    for (p = 0; p < kc; p++) memcpy(bp + p * TPE_SCALAR_SNR, b + p * ldb, TPE_SCALAR_SNR * sizeof *bp);
+    tpe_sgemm_ukr_scalar(kc, alpha, a, bp, beta, c, ldc);
+}
+
+void tpe_dgemm_ukr_pb_scalar(size_t kc, double alpha, const double *a, const double *b, size_t ldb,
+                             const double *next, double *bp, double beta, double *c, size_t ldc)
+{
+    size_t p;
+    (void)next;
+    for (p = 0; p < kc; p++) memcpy(bp + p * TPE_SCALAR_DNR, b + p * ldb, TPE_SCALAR_DNR * sizeof *bp);
+    tpe_dgemm_ukr_scalar(kc, alpha, a, bp, beta, c, ldc);
+}
+
 /* ---- the framework, written once in gemm_driver.inc for both precisions */
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
@@ -139,21 +182,33 @@ void tpe_dgemm_ukr_scalar(size_t kc, double alpha, const double *a, const double
 #define FN(name) tpe_s##name
 #define KT(field) s_##field
 #define UKR sgemm_ukr
+#define UKR_PB sgemm_ukr_pb
+#define UKR_EDGE sgemm_ukr_edge
+#define PACK_A spack_a
 #include "gemm_driver.inc"
 #undef T
 #undef FN
 #undef KT
 #undef UKR
+#undef UKR_PB
+#undef UKR_EDGE
+#undef PACK_A
 
 #define T double
 #define FN(name) tpe_d##name
 #define KT(field) d_##field
 #define UKR dgemm_ukr
+#define UKR_PB dgemm_ukr_pb
+#define UKR_EDGE dgemm_ukr_edge
+#define PACK_A dpack_a
 #include "gemm_driver.inc"
 #undef T
 #undef FN
 #undef KT
 #undef UKR
+#undef UKR_PB
+#undef UKR_EDGE
+#undef PACK_A
 
 void tpe_sgemm(tpe_trans ta, tpe_trans tb, size_t m, size_t n, size_t k, float alpha, const float *A, size_t lda,
                const float *B, size_t ldb, float beta, float *C, size_t ldc)

@@ -8,6 +8,14 @@
 
 #include <stddef.h>
 
+/* A hint that the line holding *p will be read soon (no fault if it is not
+ * mapped); nothing where the compiler has no way to say it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TPE_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define TPE_PREFETCH(p) ((void)0)
+#endif
+
 #if defined(__x86_64__) || defined(_M_X64)
 #define TPE_BUILD_AVX2 1
 #else
@@ -27,6 +35,14 @@ void tpe_dgemm_ukr_ref(size_t mr, size_t nr, size_t kc, double alpha, const doub
 void tpe_sgemm_ukr_scalar(size_t kc, float alpha, const float *a, const float *b, float beta, float *c, size_t ldc);
 void tpe_dgemm_ukr_scalar(size_t kc, double alpha, const double *a, const double *b, double beta, double *c,
                           size_t ldc);
+/* the fused kernels (cpu.h): copy the rows of B into bp, then the tile */
+void tpe_sgemm_ukr_pb_scalar(size_t kc, float alpha, const float *a, const float *b, size_t ldb, const float *next,
+                             float *bp, float beta, float *c, size_t ldc);
+void tpe_dgemm_ukr_pb_scalar(size_t kc, double alpha, const double *a, const double *b, size_t ldb,
+                             const double *next, double *bp, double beta, double *c, size_t ldc);
+/* pack an mr-row panel of untransposed A: dst[p*mr + i] = a[i*lda + p] */
+void tpe_spack_a_ref(size_t mr, size_t kc, const float *a, size_t lda, float *dst);
+void tpe_dpack_a_ref(size_t mr, size_t kc, const double *a, size_t lda, double *dst);
 #define TPE_SCALAR_SMR 4
 #define TPE_SCALAR_SNR 8
 #define TPE_SCALAR_DMR 4
@@ -50,6 +66,16 @@ void tpe_drot_seq_scalar(size_t rows, size_t nrot, const double *c, const double
 void tpe_sgemm_ukr_avx2(size_t kc, float alpha, const float *a, const float *b, float beta, float *c, size_t ldc);
 void tpe_dgemm_ukr_avx2(size_t kc, double alpha, const double *a, const double *b, double beta, double *c,
                         size_t ldc);
+void tpe_sgemm_ukr_pb_avx2(size_t kc, float alpha, const float *a, const float *b, size_t ldb, const float *next,
+                           float *bp, float beta, float *c, size_t ldc);
+void tpe_dgemm_ukr_pb_avx2(size_t kc, double alpha, const double *a, const double *b, size_t ldb,
+                           const double *next, double *bp, double beta, double *c, size_t ldc);
+/* the first 4 rows of a 6-row tile (A panel stride 6) */
+void tpe_sgemm_ukr4_avx2(size_t kc, float alpha, const float *a, const float *b, float beta, float *c, size_t ldc);
+void tpe_dgemm_ukr4_avx2(size_t kc, double alpha, const double *a, const double *b, double beta, double *c,
+                         size_t ldc);
+void tpe_spack_a6_avx2(size_t kc, const float *a, size_t lda, float *dst);
+void tpe_dpack_a6_avx2(size_t kc, const double *a, size_t lda, double *dst);
 #define TPE_AVX2_SMR 6
 #define TPE_AVX2_SNR 16
 #define TPE_AVX2_DMR 6
@@ -68,6 +94,10 @@ void tpe_drot_seq_avx2(size_t rows, size_t nrot, const double *c, const double *
 void tpe_sgemm_ukr_neon(size_t kc, float alpha, const float *a, const float *b, float beta, float *c, size_t ldc);
 void tpe_dgemm_ukr_neon(size_t kc, double alpha, const double *a, const double *b, double beta, double *c,
                         size_t ldc);
+void tpe_sgemm_ukr_pb_neon(size_t kc, float alpha, const float *a, const float *b, size_t ldb, const float *next,
+                           float *bp, float beta, float *c, size_t ldc);
+void tpe_dgemm_ukr_pb_neon(size_t kc, double alpha, const double *a, const double *b, size_t ldb,
+                           const double *next, double *bp, double beta, double *c, size_t ldc);
 #define TPE_NEON_SMR 8
 #define TPE_NEON_SNR 12
 #define TPE_NEON_DMR 6

@@ -23,10 +23,19 @@ typedef struct shape {
     size_t m, n, k;
 } shape;
 
-/* 1, 3, 7, 17, 65, 127 and 1000+; k > KC (256), m > MC (<= 144), n > NC (4080) */
+/* 1, 3, 7, 17, 65, 127 and 1000+; k > KC (256: 520 and 1029 make balanced
+ * rank-K updates of 174 and 206), m > 2 MC (one row block up to 2 MC: 288
+ * rows on AVX2 f32, 216 f64, 256 and 128 scalar), n > NC (4080).
+ * B is packed by the fused kernel; these also cover its cases: one row
+ * block (every fused panel of a thread in one slot) with several chunks of
+ * 16 panels and a narrow last panel (130 x 260), several row blocks reusing
+ * the packed panels (300 x 33, 310 x 530 with three chunks), and a last
+ * row panel of 4 rows (130 = 21 * 6 + 4, 256 = 42 * 6 + 4: the AVX2 edge
+ * kernel). */
 static const shape shapes[] = {
     {1, 1, 1}, {3, 7, 17}, {17, 65, 3}, {65, 127, 7}, {127, 1, 65}, {1, 1031, 17}, {1031, 3, 5},
     {7, 17, 1029}, {130, 260, 300}, {300, 33, 520}, {13, 4100, 9}, {65, 65, 65}, {6, 16, 256}, {12, 32, 513},
+    {310, 530, 40}, {256, 48, 7},
 };
 
 /* Runs one configuration; returns the worst |diff| / bound. */
@@ -241,6 +250,119 @@ TEST(gemm_microkernel_vs_scalar_twin)
     }
     NOTE("%s micro-kernels %zux%zu (f32), %zux%zu (f64); worst |diff|/bound %.3g", kt->name, kt->s_mr, kt->s_nr,
          kt->d_mr, kt->d_nr, worst);
+}
+
+/* The fused kernel (reads B unpacked, packs it as it goes) against its
+ * definition (the scalar twin tpe_*gemm_ukr_pb_scalar is that, literally):
+ * the packed panel must be the rows of B bit for bit, and C the same as the
+ * plain kernel's (itself tested against the scalar twin above) on that
+ * panel -- the same arithmetic in the same order, so bit-identical too. The edge kernel (the first
+ * s_mr_edge rows of a tile) must give those rows of the full kernel's tile
+ * exactly and leave the rows below untouched. */
+TEST(gemm_fused_and_edge_kernels_vs_twins)
+{
+    const tpe_kernels *kt = tt_kernels();
+    size_t kcs[] = {0, 1, 3, 4, 5, 17, 256};
+    size_t t, i, checked = 0;
+    for (t = 0; t < sizeof kcs / sizeof kcs[0]; t++) {
+        size_t kc = kcs[t], smr = kt->s_mr, snr = kt->s_nr, dmr = kt->d_mr, dnr = kt->d_nr, ldc = 19;
+        size_t sld = snr + 5, dld = dnr + 3; /* row strides of the unpacked B */
+        float *a = malloc((kc * smr + 1) * sizeof *a), *b = malloc((kc * sld + 1) * sizeof *b);
+        float *bp = malloc((kc * snr + 1) * sizeof *bp), *bq = malloc((kc * snr + 1) * sizeof *bq);
+        float *c = malloc(smr * ldc * sizeof *c), *r = malloc(smr * ldc * sizeof *r);
+        double *ad = malloc((kc * dmr + 1) * sizeof *ad), *bd = malloc((kc * dld + 1) * sizeof *bd);
+        double *bpd = malloc((kc * dnr + 1) * sizeof *bpd), *bqd = malloc((kc * dnr + 1) * sizeof *bqd);
+        double *cd = malloc(dmr * ldc * sizeof *cd), *rd = malloc(dmr * ldc * sizeof *rd);
+        int pass;
+        for (i = 0; i < kc * smr; i++) a[i] = (float)(tpe_rng_uniform(tt_rng()) - 0.5);
+        for (i = 0; i < kc * sld; i++) b[i] = (float)(tpe_rng_uniform(tt_rng()) - 0.5);
+        for (i = 0; i < kc * dmr; i++) ad[i] = tpe_rng_uniform(tt_rng()) - 0.5;
+        for (i = 0; i < kc * dld; i++) bd[i] = tpe_rng_uniform(tt_rng()) - 0.5;
+        for (pass = 0; pass < 2; pass++) {
+            float beta = pass ? 0.5f : 0.0f;
+            for (i = 0; i < kc * snr; i++) bp[i] = NAN;
+            for (i = 0; i < kc * dnr; i++) bpd[i] = (double)NAN;
+            for (i = 0; i < smr * ldc; i++) c[i] = r[i] = pass ? (float)i : NAN;
+            for (i = 0; i < dmr * ldc; i++) cd[i] = rd[i] = pass ? (double)i : (double)NAN;
+            /* the fused kernel of the path, and its definition: pack, then the plain kernel */
+            kt->sgemm_ukr_pb(kc, 1.25f, a, b, sld, b, bp, beta, c, ldc);
+            for (i = 0; i < kc * snr; i++) bq[i] = b[i / snr * sld + i % snr];
+            kt->sgemm_ukr(kc, 1.25f, a, bq, beta, r, ldc);
+            CHECKF(memcmp(bp, bq, kc * snr * sizeof *bp) == 0, "sgemm fused kc=%zu: packed panel differs", kc);
+            CHECKF(memcmp(c, r, smr * ldc * sizeof *c) == 0, "sgemm fused kc=%zu beta=%g: C differs from the plain kernel's",
+                   kc, (double)beta);
+            kt->dgemm_ukr_pb(kc, 1.25, ad, bd, dld, bd, bpd, (double)beta, cd, ldc);
+            for (i = 0; i < kc * dnr; i++) bqd[i] = bd[i / dnr * dld + i % dnr];
+            kt->dgemm_ukr(kc, 1.25, ad, bqd, (double)beta, rd, ldc);
+            CHECKF(memcmp(bpd, bqd, kc * dnr * sizeof *bpd) == 0, "dgemm fused kc=%zu: packed panel differs", kc);
+            CHECKF(memcmp(cd, rd, dmr * ldc * sizeof *cd) == 0, "dgemm fused kc=%zu beta=%g: C differs from the plain kernel's",
+                   kc, (double)beta);
+            checked += 2;
+            /* the edge kernels: rows [0, mr_edge) as the full kernel's, the rest untouched */
+            if (kt->sgemm_ukr_edge) {
+                size_t e = kt->s_mr_edge;
+                for (i = 0; i < smr * ldc; i++) c[i] = pass ? (float)i : NAN;
+                kt->sgemm_ukr_edge(kc, 1.25f, a, bq, beta, c, ldc);
+                CHECKF(memcmp(c, r, e * ldc * sizeof *c) == 0, "sgemm edge kc=%zu: rows 0..%zu differ", kc, e - 1);
+                for (i = e * ldc; i < smr * ldc; i++)
+                    if (!(pass ? c[i] == (float)i : c[i] != c[i])) {
+                        tt_fail(__FILE__, __LINE__, "sgemm edge kc=%zu wrote C[%zu]", kc, i);
+                        break;
+                    }
+                checked++;
+            }
+            if (kt->dgemm_ukr_edge) {
+                size_t e = kt->d_mr_edge;
+                for (i = 0; i < dmr * ldc; i++) cd[i] = pass ? (double)i : (double)NAN;
+                kt->dgemm_ukr_edge(kc, 1.25, ad, bqd, (double)beta, cd, ldc);
+                CHECKF(memcmp(cd, rd, e * ldc * sizeof *cd) == 0, "dgemm edge kc=%zu: rows 0..%zu differ", kc, e - 1);
+                for (i = e * ldc; i < dmr * ldc; i++)
+                    if (!(pass ? cd[i] == (double)i : cd[i] != cd[i])) {
+                        tt_fail(__FILE__, __LINE__, "dgemm edge kc=%zu wrote C[%zu]", kc, i);
+                        break;
+                    }
+                checked++;
+            }
+        }
+        free(a); free(b); free(bp); free(bq); free(c); free(r);
+        free(ad); free(bd); free(bpd); free(bqd); free(cd); free(rd);
+    }
+    NOTE("%s: %zu fused/edge kernel calls, packed panels and C bit-identical to the twins (edge kernels: %s)", kt->name,
+         checked, kt->sgemm_ukr_edge ? "yes" : "none on this path");
+}
+
+/* The packing kernel of the path (if it has one) against its twin, bit
+ * for bit, for every kc up to 40 and a long one, with a guard after the
+ * panel that must stay untouched. */
+TEST(gemm_pack_kernel_vs_twin)
+{
+    const tpe_kernels *kt = tt_kernels();
+    enum { LDA = 300, GUARD = 16 };
+    static float a[8 * LDA], got[8 * LDA + GUARD], want[8 * LDA + GUARD];
+    static double ad[8 * LDA], gotd[8 * LDA + GUARD], wantd[8 * LDA + GUARD];
+    size_t kc, i, n = 0;
+    if (!kt->spack_a && !kt->dpack_a) {
+        NOTE("%s has no packing kernel (the portable loop packs)", kt->name);
+        return;
+    }
+    for (i = 0; i < 8 * LDA; i++) ad[i] = (double)(a[i] = (float)tpe_rng_uniform(tt_rng()));
+    for (kc = 0; kc <= 257; kc = kc < 40 ? kc + 1 : kc + 217) {
+        if (kt->spack_a) {
+            for (i = 0; i < 8 * LDA + GUARD; i++) got[i] = want[i] = -1.0f;
+            kt->spack_a(kc, a + 3, LDA, got);
+            tpe_spack_a_ref(kt->s_mr, kc, a + 3, LDA, want);
+            CHECKF(memcmp(got, want, sizeof got) == 0, "spack_a kc=%zu differs from the twin (or wrote past the panel)", kc);
+            n++;
+        }
+        if (kt->dpack_a) {
+            for (i = 0; i < 8 * LDA + GUARD; i++) gotd[i] = wantd[i] = -1.0;
+            kt->dpack_a(kc, ad + 5, LDA, gotd);
+            tpe_dpack_a_ref(kt->d_mr, kc, ad + 5, LDA, wantd);
+            CHECKF(memcmp(gotd, wantd, sizeof gotd) == 0, "dpack_a kc=%zu differs from the twin (or wrote past the panel)", kc);
+            n++;
+        }
+    }
+    NOTE("%s: %zu packed panels bit-identical to the twin", kt->name, n);
 }
 
 /* dot and axpy of the path against the scalar twins. */
