@@ -57,6 +57,17 @@
 #define UKR4 tpe_dgemm_ukr4_avx2
 #include "gemm_avx2_ukr.inc" /* which #undefs these */
 
+/* The columns p.. kc-1 of a 6-row panel one by one (rows r0..r5, any type). */
+#define PACK6_TAIL                                                                                               \
+    for (; p < kc; p++, dst += 6) {                                                                              \
+        dst[0] = r0[p];                                                                                          \
+        dst[1] = r1[p];                                                                                          \
+        dst[2] = r2[p];                                                                                          \
+        dst[3] = r3[p];                                                                                          \
+        dst[4] = r4[p];                                                                                          \
+        dst[5] = r5[p];                                                                                          \
+    }
+
 /* Pack one 6-row panel of untransposed A: dst[p*6 + i] = a[i*lda + p].
  * Eight columns at a time: the 8 x 8 transpose of rows 0..5 (rows 6 and 7
  * would be the last two lanes; copies of rows 4 and 5 stand in) gives for
@@ -89,14 +100,7 @@ void tpe_spack_a6_avx2(size_t kc, const float *a, size_t lda, float *dst)
         _mm256_storeu_ps(dst + 36, _mm256_permute2f128_ps(s2, u2, 0x31));
         _mm256_storeu_ps(dst + 42, _mm256_permute2f128_ps(s3, u3, 0x31));
     }
-    for (; p < kc; p++, dst += 6) {
-        dst[0] = r0[p];
-        dst[1] = r1[p];
-        dst[2] = r2[p];
-        dst[3] = r3[p];
-        dst[4] = r4[p];
-        dst[5] = r5[p];
-    }
+    PACK6_TAIL;
 }
 
 /* The same for doubles, four columns at a time: a 4 x 4 transpose of rows
@@ -122,14 +126,7 @@ void tpe_dpack_a6_avx2(size_t kc, const double *a, size_t lda, double *dst)
         _mm256_storeu_pd(dst + 18, _mm256_permute2f128_pd(t1, t3, 0x31));
         _mm_storeu_pd(dst + 22, _mm256_extractf128_pd(u1, 1));
     }
-    for (; p < kc; p++, dst += 6) {
-        dst[0] = r0[p];
-        dst[1] = r1[p];
-        dst[2] = r2[p];
-        dst[3] = r3[p];
-        dst[4] = r4[p];
-        dst[5] = r5[p];
-    }
+    PACK6_TAIL;
 }
 
 #else
